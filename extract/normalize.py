@@ -1,0 +1,113 @@
+"""Text as the matcher reads it: lower case, spoken numbers as digits, spine levels joined.
+
+Recognisers write what they hear: "thirty six point eight percent", "L five S one",
+"sixty per cent". The matcher compares against one canonical form: "36.8%", "l5-s1", "60%".
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate(
+    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
+_SCALES = {"hundred": 100, "thousand": 1000}
+# Longest first, so that "sixty" is not read as "six" followed by "ty".
+_STARTS = "|".join(sorted([*_UNITS, *_TENS], key=len, reverse=True))
+_NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, *_SCALES, "a", "and", "point"], key=len,
+                               reverse=True))
+_NUMBER_RUN = re.compile(
+    rf"\b(?:{_STARTS}|a(?= hundred| thousand))\b(?:[\s-]+(?:{_NUMBER_WORD})\b)*",
+    re.IGNORECASE)
+
+
+def _value(words: list[str]) -> str | None:
+    """'thirty six point eight' -> '36.8'; None when the words are not one number."""
+    total, current, decimals, in_decimals = 0, 0, "", False
+    seen_number = False
+    for word in words:
+        if word == "point":
+            if in_decimals or not seen_number:
+                return None
+            in_decimals = True
+        elif in_decimals:
+            if word not in _UNITS or _UNITS[word] > 9:
+                return None
+            decimals += str(_UNITS[word])
+        elif word in _UNITS:
+            current += _UNITS[word]
+            seen_number = True
+        elif word in _TENS:
+            current += _TENS[word]
+            seen_number = True
+        elif word == "hundred":
+            current = max(current, 1) * 100
+            seen_number = True
+        elif word == "thousand":
+            total += max(current, 1) * 1000
+            current = 0
+            seen_number = True
+        elif word in ("and", "a"):
+            continue
+        else:
+            return None
+    if not seen_number or (in_decimals and not decimals):
+        return None
+    number = str(total + current)
+    return f"{number}.{decimals}" if decimals else number
+
+
+def _replace_run(match: re.Match) -> str:
+    text = match.group(0)
+    words = [w for w in re.split(r"[\s-]+", text.lower()) if w]
+    # A trailing "and"/"a"/"point" belongs to the following words, not to the number.
+    trail = []
+    while words and words[-1] in ("and", "a", "point"):
+        trail.insert(0, words.pop())
+    value = _value(words) if words else None
+    if value is None:
+        return text
+    return " ".join([value, *trail])
+
+
+_LEVEL = re.compile(
+    r"\b([lstc])\s*-?\s*(\d{1,2})\s*(?:-|to|through|/)?\s*([lst])\s*-?\s*(\d{1,2})\b")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:percent|per cent|%)")
+
+
+def normalize(text: str) -> str:
+    """Lower-cased text with numbers as digits, percentages as '%', levels as 'l5-s1'."""
+    text = text.lower().replace("’", "'")
+    text = _NUMBER_RUN.sub(_replace_run, text)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,200 -> 1200
+    # Recognisers mix digits and words: "100 and 20" is 120.
+    text = re.sub(r"\b(\d+00) and (\d{1,2})\b", lambda m: str(int(m[1]) + int(m[2])), text)
+    text = re.sub(r"\b([lstc])\s+(\d)\b", r"\1\2", text)  # "l 5" -> "l5"
+    text = _LEVEL.sub(lambda m: f"{m[1]}{m[2]}-{m[3]}{m[4]}", text)
+    text = _PERCENT.sub(r"\1%", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def percentages(text: str) -> list[float]:
+    """Every percentage in normalised text, in order."""
+    return [float(value) for value in re.findall(r"(\d+(?:\.\d+)?)%", text)]
+
+
+_RATIO = re.compile(r"\b(\d+(?:\.\d+)?)\s+(?:in|out of)\s+(\d+)\b")
+_FRACTIONS = ("half", "a third", "one third", "two thirds", "a quarter", "three quarters",
+              "one in", "majority of patients")
+
+
+def proportions(text: str) -> list[str]:
+    """Percentages, 'n in m' / 'n out of m' ratios and spoken fractions in normalised text."""
+    found = [f"{value:g}%" for value in percentages(text)]
+    found += [f"{a} in {b}" for a, b in _RATIO.findall(text)]
+    found += [word for word in _FRACTIONS if re.search(rf"\b{word}\b", text)]
+    return found
+
+
+def numbers(text: str) -> list[float]:
+    """Every plain number in normalised text, skipping spine levels such as l5-s1."""
+    return [float(n) for n in re.findall(r"(?<![a-z\d.])(\d+(?:\.\d+)?)(?![\d-]*[a-z]\d)", text)]

@@ -1,0 +1,249 @@
+"""`visit`: the command line. Thin commands: parse, call one library function, echo.
+
+Results go to stdout, progress and warnings to stderr. Every error a user can fix arrives
+here as a VisitError and leaves as one sentence and exit code 1 (usage errors: 2).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from recorder import __version__
+from recorder.errors import VisitError
+
+STATUS_COLOURS = {"answered": "green", "partial": "yellow", "unanswered": "red",
+                  "not_asked": "bright_black"}
+
+
+class VisitGroup(click.Group):
+    """Turns the project's errors into one clear sentence, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except VisitError as error:
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            click.echo("\nStopped. Nothing already written was lost; run the same command "
+                       "again to continue.", err=True)
+            ctx.exit(130)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"Warning: {message}", err=True)
+
+
+class _WarningHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _warn(record.getMessage())
+
+
+@click.group(cls=VisitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="visit")
+def main() -> None:
+    """Record a medical appointment with consent, transcribe it on this computer, and see
+    which of your prepared questions were answered.
+
+    \b
+    Example, after the visit:
+        visit process recording.m4a
+    """
+    logging.getLogger().handlers[:] = [_WarningHandler(logging.WARNING)]
+
+
+# --- Shared options ---------------------------------------------------------------------
+
+def transcription_options(command):
+    from recorder.transcribe import DEFAULT_ENGINE, DEFAULT_LANGUAGE, ENGINES
+    from recorder.models import DEFAULT_MODEL, MODELS_DIR_ENV
+
+    options = [
+        click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE,
+                     envvar="VISIT_ENGINE", show_default=True, help="Speech recogniser."),
+        click.option("--model", default=DEFAULT_MODEL, envvar="VISIT_MODEL", show_default=True,
+                     help="Whisper model name (see `visit models list`) or a model folder."),
+        click.option("--language", default=DEFAULT_LANGUAGE, show_default=True,
+                     help="Language spoken in the visit."),
+        click.option("--threads", type=click.IntRange(1, 64), default=None,
+                     help="CPU threads to use (default: all cores)."),
+        click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
+                     envvar=MODELS_DIR_ENV, help="Folder holding Whisper models."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def questions_option(command):
+    return click.option(
+        "--questions", "questions_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A question set (TOML) to use instead of the spine-surgery default.")(command)
+
+
+def _settings(engine, model, language, threads, question_set):
+    from recorder.transcribe import TranscribeSettings
+
+    settings = TranscribeSettings(engine=engine, model=model, language=language,
+                                  vocabulary=question_set.vocabulary)
+    return settings if threads is None else TranscribeSettings(**{**settings.__dict__,
+                                                                 "threads": threads})
+
+
+def _transcribe_with_progress(visit, settings, models_dir):
+    from recorder.models import models_dir as resolve_models_dir
+    from recorder.audio import probe_duration_s
+    from recorder.pipeline import transcribe_visit
+    from recorder.transcribe import load_engine
+
+    engine = load_engine(settings, resolve_models_dir(models_dir))
+    total = max(1, int(probe_duration_s(visit.require_audio())))
+    with click.progressbar(length=total, label="Transcribing on this computer",
+                           file=sys.stderr, show_eta=True, show_percent=True) as bar:
+        done = [0]
+
+        def advance(seconds: float) -> None:
+            step = min(total, int(seconds)) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        return transcribe_visit(visit, engine, settings, on_progress=advance)
+
+
+def _load_questions(path: Path | None):
+    from extract.questionset import load_question_set
+
+    return load_question_set(path)
+
+
+def _echo_summary(findings, report_path: Path | None) -> None:
+    from reports.render import STATUS_LABELS, VERDICT_LABELS
+
+    colour = "NO_COLOR" not in os.environ  # click drops colour itself when not a terminal
+    if report_path is not None:
+        click.echo(f"Report: {report_path}")
+    for q in findings.questions:
+        label = STATUS_LABELS[q.status]
+        shown = click.style(f"{label:16}", fg=STATUS_COLOURS[q.status], bold=True) if colour else f"{label:16}"
+        click.echo(f"  {q.id}  {shown} {q.text}")
+    click.echo(f"Verdict: {findings.verdict} ({findings.artifacts.count} of 5). "
+               f"{VERDICT_LABELS[findings.verdict]}")
+
+
+# --- Commands ---------------------------------------------------------------------------
+
+@main.command()
+@click.argument("target", metavar="AUDIO_OR_VISIT", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Visit folder to create for an audio file (default: beside the file).")
+@click.option("--force", is_flag=True, help="Transcribe again even if a transcript exists.")
+@transcription_options
+@questions_option
+def transcribe(target, out, force, engine, model, language, threads, models_dir, questions_file):
+    """Transcribe a recording on this computer; writes transcript.json, .txt, .vtt and .srt.
+
+    \b
+    Example:
+        visit transcribe recording.m4a
+    """
+    from recorder.pipeline import transcript_is_current
+    from recorder.visit import resolve_visit
+
+    visit = resolve_visit(target, out)
+    if transcript_is_current(visit) and not force:
+        click.echo(f"Already transcribed: {visit.transcript_json} (use --force to redo).")
+        return
+    settings = _settings(engine, model, language, threads, _load_questions(questions_file))
+    _transcribe_with_progress(visit, settings, models_dir)
+    click.echo(f"Transcript: {visit.transcript_json}")
+
+
+@main.command()
+@click.argument("target", metavar="TRANSCRIPT_OR_VISIT", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Visit folder to create for a transcript file (default: beside the file).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings JSON and nothing else.")
+@questions_option
+def analyze(target, out, as_json, questions_file):
+    """Find your questions and the answers in a transcript; writes findings.json.
+
+    TRANSCRIPT may be a transcript.json from this tool, a WebVTT or SRT file from another
+    tool, or plain text.
+
+    \b
+    Example:
+        visit analyze my-visit/ --json
+    """
+    from extract.nlp import load_nlp
+    from recorder.pipeline import analyze_visit, read_visit_transcript
+    from recorder.visit import visit_for_transcript, open_visit
+
+    if target.is_dir():
+        visit = open_visit(target)
+        transcript = read_visit_transcript(visit)
+    else:
+        visit, transcript = visit_for_transcript(target, out)
+    findings = analyze_visit(visit, transcript, _load_questions(questions_file),
+                             load_nlp(warn=_warn))
+    if as_json:
+        click.echo(findings.to_json(), nl=False)
+    else:
+        click.echo(f"Findings: {visit.findings_json}")
+        _echo_summary(findings, None)
+
+
+@main.command()
+@click.argument("target", metavar="VISIT", type=click.Path(path_type=Path))
+def report(target):
+    """Write the report (report.html and report.md) for an analysed visit.
+
+    \b
+    Example:
+        visit report my-visit/
+    """
+    from recorder.pipeline import report_visit
+    from recorder.visit import open_visit
+
+    files = report_visit(open_visit(target))
+    click.echo(f"Report: {files.html}")
+    click.echo(f"        {files.markdown}")
+
+
+@main.command()
+@click.argument("target", metavar="AUDIO_OR_VISIT", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Visit folder to create for an audio file (default: beside the file).")
+@transcription_options
+@questions_option
+def process(target, out, engine, model, language, threads, models_dir, questions_file):
+    """Transcribe, analyse and report in one go, resuming where an earlier run stopped.
+
+    The recording itself is never changed: an audio file is copied into a visit folder
+    beside it (or at --out), and everything else is written there.
+
+    \b
+    Example:
+        visit process recording.m4a
+    """
+    from extract.nlp import load_nlp
+    from recorder.pipeline import (analyze_visit, read_visit_transcript, report_visit,
+                                   transcript_is_current)
+    from recorder.visit import resolve_visit
+
+    visit = resolve_visit(target, out)
+    question_set = _load_questions(questions_file)
+    if transcript_is_current(visit):
+        click.echo("Transcript already made; reusing it.", err=True)
+        transcript = read_visit_transcript(visit)
+    else:
+        settings = _settings(engine, model, language, threads, question_set)
+        transcript = _transcribe_with_progress(visit, settings, models_dir)
+    findings = analyze_visit(visit, transcript, question_set, load_nlp(warn=_warn))
+    files = report_visit(visit)
+    _echo_summary(findings, files.html)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for `make demo` and `make test`: Debian packages (when root),
+# then .venv with torch 2.13.0 (CPU) first, then this project and its test tools.
+# Idempotent: what is already there is not installed again. Downloads only from PyPI and
+# Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# espeak-ng/sox/ffmpeg: sample and test audio. libportaudio2 + pulseaudio + the ALSA pulse
+# plugin: recording through a virtual microphone. chromium + chromium-driver: report tests.
+APT_PACKAGES="espeak-ng sox libsox-fmt-all ffmpeg libportaudio2 pulseaudio pulseaudio-utils
+libasound2-plugins alsa-utils chromium chromium-driver"
+
+missing=""
+for package in $APT_PACKAGES; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian packages:$missing" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    echo "Please install these Debian packages first (as root): sudo apt-get install$missing" >&2
+    exit 1
+  fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# torch first and pinned: otherwise openai-whisper pulls a multi-GB CUDA build.
+.venv/bin/python -m pip install -q torch==2.13.0
+.venv/bin/python -m pip install -q -e ".[test]"

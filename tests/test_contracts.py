@@ -1,0 +1,64 @@
+"""The Transcript and Findings contracts: documented, versioned JSON that round-trips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from extract.findings import FINDINGS_FORMAT, Findings
+from recorder.errors import BadInput
+from recorder.transcript import Segment, Transcript, Word, read_transcript
+
+FINDINGS_FIELDS = {"format", "version", "questions", "procedures", "surgeon_numbers",
+                   "red_flags", "artifacts", "verdict"}
+QUESTION_FIELDS = {"id", "text", "status", "asked", "answer", "evidence"}
+ARTIFACT_FIELDS = {"written_comparison", "five_answers", "volume_and_revision", "referral",
+                   "delay_risk_understood"}
+
+
+def _transcript() -> Transcript:
+    words = (Word(0.5, 0.9, "Hello", 0.91), Word(0.9, 1.3, "doctor.", 0.88))
+    return Transcript(engine="faster-whisper", model="base", language="en", duration_s=2.0,
+                      segments=(Segment(0.5, 1.3, "Hello doctor.", words, 0.8, False, None),),
+                      audio_sha256="ab" * 32)
+
+
+def test_transcript_json_round_trip(tmp_path):
+    original = _transcript()
+    path = tmp_path / "transcript.json"
+    path.write_text(original.to_json())
+    assert read_transcript(path) == original
+    data = json.loads(original.to_json())
+    assert data["format"] == "appointment-recorder/transcript" and data["version"] == 1
+    assert data["segments"][0]["words"][1] == {"start": 0.9, "end": 1.3, "text": "doctor.",
+                                               "probability": 0.88}
+
+
+def test_a_transcript_of_another_version_is_refused_with_the_fix(tmp_path):
+    data = json.loads(_transcript().to_json())
+    data["version"] = 99
+    path = tmp_path / "transcript.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(BadInput, match="version 99.*transcribe the audio again"):
+        read_transcript(path)
+
+
+def test_findings_json_has_the_documented_fields_and_round_trips(processed_sample):
+    text = (processed_sample / "findings.json").read_text()
+    data = json.loads(text)
+    assert FINDINGS_FIELDS <= set(data)
+    assert data["format"] == FINDINGS_FORMAT and data["version"] == 1
+    assert [q["id"] for q in data["questions"]] == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    for question in data["questions"]:
+        assert QUESTION_FIELDS <= set(question)
+        assert question["status"] in {"answered", "partial", "unanswered", "not_asked"}
+        for span in (question["asked"], question["answer"]):
+            assert span is None or {"start", "end", "text"} <= set(span)
+    assert set(data["artifacts"]) == ARTIFACT_FIELDS
+    assert set(data["surgeon_numbers"]) >= {"fusions_per_year", "revision_rate_5yr_pct",
+                                            "pct_not_fused"}
+    assert {p["id"] for p in data["procedures"]} == {"fibrin", "prp", "decompression", "rehab"}
+    assert data["verdict"] in {"equipped", "partial", "second_consultation_warranted"}
+    findings = Findings.from_json(text)
+    assert findings.to_json() == text

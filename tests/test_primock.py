@@ -1,0 +1,21 @@
+"""57 real primary-care consultations in which none of our questions is asked.
+
+A real-world check on false alarms: the analyzer must find no question asked there, even
+though words such as "pain", "percent", "scan" and "physio" occur.
+"""
+
+from extract.analyze import analyze
+from recorder.transcript import read_transcript
+from tests.conftest import PRIMOCK_DIR
+
+
+def test_no_question_is_found_in_real_consultations_that_never_ask_them(nlp, question_set):
+    asked = {}
+    for path in sorted(PRIMOCK_DIR.glob("*.vtt")):
+        findings = analyze(read_transcript(path), question_set, nlp)
+        found = [q.id for q in findings.questions if q.status != "not_asked"]
+        if found:
+            asked[path.name] = found
+        assert findings.verdict == "second_consultation_warranted"
+        assert findings.surgeon_numbers.fusions_per_year is None
+    assert asked == {}
