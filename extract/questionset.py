@@ -52,6 +52,7 @@ class Item:
     refuse: tuple[str, ...] = ()
     counts: tuple[str, ...] = ()
     not_counts: tuple[str, ...] = ()
+    display: str = ""  # the wording printed on the prep sheet; empty: the first `asked`
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ def _build(data: dict) -> QuestionSet:
         for p in data.get("procedures", []))
     items = tuple(
         Item(id=i["id"], asked=_lower(_strings(i.get("asked", []), f"item {i['id']} asked")),
+             display=i.get("display", ""),
              concepts=_concepts(i.get("concepts", []), f"item {i['id']} concepts"),
              **{key: _lower(_strings(i.get(key, []), f"item {i['id']} {key}"))
                 for key in ("agree", "refuse", "counts", "not_counts")})
