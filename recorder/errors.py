@@ -19,3 +19,15 @@ class NotInstalled(VisitError):
 
 class DeviceError(VisitError):
     """The microphone or the audio system cannot be used."""
+
+
+class ConsentRefused(VisitError):
+    """Not everyone agreed to be recorded, so nothing was recorded."""
+
+
+class NotEnoughSpace(VisitError):
+    """The disk cannot hold the recording that is about to start."""
+
+
+class RecordingStopped(VisitError):
+    """A recording stopped by itself (disk full, microphone gone); what was written is kept."""
