@@ -99,19 +99,24 @@ def _transcribe_with_progress(visit, settings, models_dir):
     from recorder.models import models_dir as resolve_models_dir
     from recorder.audio import probe_duration_s
     from recorder.pipeline import transcribe_visit
+    from recorder.progress import TranscriptionClock
     from recorder.transcribe import load_engine
+    from recorder.transcript import clock
 
     engine = load_engine(settings, resolve_models_dir(models_dir))
     total = max(1, int(probe_duration_s(visit.require_audio())))
+    timer = TranscriptionClock(total)
     with click.progressbar(length=total, label="Transcribing on this computer",
-                           file=sys.stderr, show_eta=True, show_percent=True) as bar:
-        done = [0]
+                           file=sys.stderr, show_eta=False, show_percent=True,
+                           item_show_func=lambda _: timer.describe()) as bar:
 
         def advance(seconds: float) -> None:
-            step = min(total, int(seconds)) - done[0]
-            if step > 0:
-                bar.update(step)
-                done[0] += step
+            if timer.resumed_s is None and seconds > 0:
+                click.echo(f"\nCarrying on from {clock(seconds)}, where the last run stopped.",
+                           err=True)
+            before = int(timer.done_s)
+            timer.update(seconds)
+            bar.update(int(timer.done_s) - before)
 
         return transcribe_visit(visit, engine, settings, on_progress=advance)
 
@@ -137,6 +142,99 @@ def _echo_summary(findings, report_path: Path | None) -> None:
 
 
 # --- Commands ---------------------------------------------------------------------------
+
+def _ask_consent() -> dict:
+    """Shows the script to read aloud and asks who agreed; refusing records nothing."""
+    import textwrap
+
+    from recorder.capture import CONSENT_SCRIPT, consent_record, parse_names
+    from recorder.errors import ConsentRefused
+
+    click.echo("Before anything is recorded, ask everyone in the room. You could say:\n",
+               err=True)
+    click.echo(textwrap.fill(f'"{CONSENT_SCRIPT}"', 72, initial_indent="    ",
+                             subsequent_indent="     ") + "\n", err=True)
+    refused = ConsentRefused("Not everyone agreed to be recorded, so nothing was recorded; "
+                             "take written notes instead, or ask again later.")
+    try:
+        if not click.confirm("Did everyone agree to be recorded?", default=False, err=True):
+            raise refused
+        names = click.prompt("Who agreed? Everyone's name, separated by commas", err=True)
+    except click.Abort:
+        raise refused from None
+    return consent_record(parse_names(names), "asked at the prompt")
+
+
+@main.command()
+@click.argument("folder", metavar="[VISIT]", required=False,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--consent-by", metavar="NAMES",
+              help='Everyone who agreed to be recorded, e.g. "Dr. Brandt, Jane Doe" (ask '
+                   "them first; without this option you are asked).")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop by itself after this many seconds of audio.")
+@click.option("--device", metavar="NUMBER_OR_NAME",
+              help="Microphone to record from (see --list-devices; default: the system's).")
+@click.option("--list-devices", is_flag=True, help="List the microphones, then stop.")
+@click.option("--new-take", is_flag=True,
+              help="Record another take beside an earlier recording in VISIT.")
+@click.option("--expect-minutes", type=click.FloatRange(min=0, min_open=True), default=60,
+              show_default=True,
+              help="How long the visit may last: the disk must have room for it.")
+def record(folder, consent_by, duration, device, list_devices, new_take, expect_minutes):
+    """Record a visit into the folder VISIT, only after everyone agrees to be recorded.
+
+    You are shown a short script to read aloud and asked who agreed (or name them with
+    --consent-by); the consent goes into the visit's manifest. While recording: m drops a
+    marker, p pauses and resumes, Enter or Ctrl-C stops. A crash, a kill or a closed
+    terminal loses at most a second. VISIT defaults to a new folder named for today.
+
+    \b
+    Example:
+        visit record my-visit/
+        visit record my-visit/ --consent-by "Dr. Brandt, Jane Doe" --duration 1800
+    """
+    from recorder import capture, microphone
+    from recorder.errors import RecordingStopped
+
+    if list_devices:
+        click.echo(microphone.format_devices(microphone.input_devices()))
+        return
+    folder = folder or capture.default_folder()
+    take = capture.plan_take(folder, new_take)
+    mic = microphone.choose_microphone(device)
+    capture.check_disk(folder, duration / 60 if duration else expect_minutes)
+    consent = (_ask_consent() if consent_by is None else
+               capture.consent_record(capture.parse_names(consent_by), "--consent-by"))
+    recording = capture.record_visit(folder, take, consent, microphone.MicrophoneStream(mic),
+                                     source=f"microphone: {mic.name}", duration_s=duration)
+    if recording.outcome.fault:
+        raise RecordingStopped(capture.fault_message(recording))
+    click.echo(f"Recording: {recording.path} ({capture.clock(recording.duration_s)}, "
+               f"{len(recording.markers)} markers)")
+    click.echo(f"Next: visit process {folder}")
+
+
+@main.command()
+@click.argument("target", metavar="VISIT", type=click.Path(path_type=Path))
+def recover(target):
+    """Repair the recording of a visit whose recorder was killed or lost power.
+
+    Every whole sample that reached the disk is kept; only the WAV header is corrected,
+    and the manifest gets the recording's checksum.
+
+    \b
+    Example:
+        visit recover my-visit/
+    """
+    from recorder.capture import clock, recover_visit
+
+    repair = recover_visit(target)
+    state = (f"repaired (the header said {clock(repair.seconds_before)})" if repair.changed
+             else "intact")
+    click.echo(f"Recording: {repair.path}, {clock(repair.seconds_after)} of audio, {state}.")
+    click.echo(f"Next: visit process {target}")
+
 
 @main.command()
 @click.argument("target", metavar="AUDIO_OR_VISIT", type=click.Path(path_type=Path))

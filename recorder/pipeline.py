@@ -8,18 +8,21 @@ reports.render): heavy objects (the Whisper engine, the spaCy pipeline) are pass
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from extract.analyze import analyze
 from extract.findings import Findings
 from extract.questionset import QuestionSet
 from recorder import __version__
-from recorder.audio import load_audio
 from recorder.errors import BadInput
-from recorder.transcribe import Engine, Progress, TranscribeSettings, transcribe
+from recorder.transcribe import Engine, Progress, TranscribeSettings, transcribe_file
 from recorder.transcript import Transcript, read_transcript, to_srt, to_text, to_vtt
-from recorder.visit import VisitFolder
-from reports.render import ReportInput, render_html, render_markdown
+from recorder.visit import Manifest, VisitFolder
+from reports.followup import draft_followup, open_requests
+from reports.render import ReportInput, render_html, render_markdown, render_text
+
+TRANSCRIPT_CHECKPOINT = "transcript.partial.json"  # finished windows of a running transcription
 
 
 def transcript_is_current(visit: VisitFolder) -> bool:
@@ -43,12 +46,14 @@ def write_transcript(visit: VisitFolder, transcript: Transcript) -> None:
 
 def transcribe_visit(visit: VisitFolder, engine: Engine, settings: TranscribeSettings,
                      on_progress: Progress | None = None) -> Transcript:
-    audio_path = visit.require_audio()
-    audio = load_audio(audio_path)
-    transcript = transcribe(audio, engine, settings=settings,
-                            audio_sha256=visit.read_manifest().audio_sha256,
-                            on_progress=on_progress)
+    """Transcribe the visit's recording, carrying on from the checkpoint of a run that was
+    stopped; the checkpoint goes once the transcript is written."""
+    checkpoint = visit.file(TRANSCRIPT_CHECKPOINT)
+    transcript = transcribe_file(visit.require_audio(), engine, settings=settings,
+                                 audio_sha256=visit.read_manifest().audio_sha256,
+                                 checkpoint=checkpoint, on_progress=on_progress)
     write_transcript(visit, transcript)
+    checkpoint.unlink(missing_ok=True)
     visit.record_stage("transcribe", engine=transcript.engine, model=transcript.model,
                        language=transcript.language)
     return transcript
@@ -84,15 +89,44 @@ def read_findings(visit: VisitFolder) -> Findings:
 class ReportFiles:
     html: Path
     markdown: Path
+    text: Path
+    followup: Path
+
+
+def visit_date(manifest: Manifest) -> date | None:
+    """The day of the visit, when this tool recorded it; a copied file's date is unknown."""
+    return datetime.fromisoformat(manifest.created).date() if manifest.consent else None
 
 
 def report_visit(visit: VisitFolder) -> ReportFiles:
+    """The report in HTML, Markdown and plain text, and the follow-up email it points to."""
     findings = read_findings(visit)
     transcript = read_transcript(visit.transcript_json) if visit.transcript_json.is_file() else None
     manifest = visit.read_manifest()
     data = ReportInput(findings=findings, transcript=transcript, audio_name=manifest.audio_file,
-                       markers=manifest.markers, tool_version=__version__)
+                       markers=manifest.markers, tool_version=__version__,
+                       visit_date=visit_date(manifest))
     files = ReportFiles(html=visit.write("report.html", render_html(data)),
-                        markdown=visit.write("report.md", render_markdown(data)))
-    visit.record_stage("report", files=[files.html.name, files.markdown.name])
+                        markdown=visit.write("report.md", render_markdown(data)),
+                        text=visit.write("report.txt", render_text(data)),
+                        followup=write_followup(visit, findings).path)
+    visit.record_stage("report", files=[files.html.name, files.markdown.name, files.text.name,
+                                        files.followup.name])
     return files
+
+
+@dataclass(frozen=True)
+class Followup:
+    path: Path
+    text: str
+    needed: bool  # False: everything the patient came for is in hand
+
+
+def write_followup(visit: VisitFolder, findings: Findings) -> Followup:
+    text = draft_followup(findings, visit_date=visit_date(visit.read_manifest()))
+    return Followup(path=visit.write("followup.txt", text), text=text,
+                    needed=not open_requests(findings).empty)
+
+
+def followup_visit(visit: VisitFolder) -> Followup:
+    return write_followup(visit, read_findings(visit))

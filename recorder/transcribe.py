@@ -7,20 +7,24 @@ Transcript contract. The engine object (and the model it holds) is built once by
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 
-from recorder.audio import SAMPLE_RATE
-from recorder.errors import NotInstalled
-from recorder.models import DEFAULT_MODEL, ctranslate2_dir
+from recorder.audio import SAMPLE_RATE, decode_chunks
+from recorder.errors import BadInput, NotInstalled
+from recorder.files import write_private
+from recorder.models import (DEFAULT_MODEL, OPENAI_NOT_INSTALLED, ctranslate2_dir,
+                             openai_checkpoint)
+from recorder.stream import Partial, PartialKey, Window, cut_windows
 from recorder.transcript import Segment, Transcript, Word
 
-ENGINES = ("faster-whisper",)
+ENGINES = ("faster-whisper", "openai-whisper")
 DEFAULT_ENGINE = "faster-whisper"  # 3.7x faster than openai-whisper here, no torch
 DEFAULT_LANGUAGE = "en"
 BEAM_SIZE = 5  # Whisper's own default; greedy decoding loses words on this material
@@ -33,6 +37,8 @@ VAD_MIN_SILENCE_MS = 500
 VAD_SPEECH_PAD_MS = 300  # keep this much audio around each detected stretch of speech
 
 Progress = Callable[[float], None]  # called with seconds of audio done
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,27 +100,263 @@ class FasterWhisperEngine:
             )
 
 
+# Models whose decoding a prompt breaks: tiny.en silently skips whole turns when given the
+# vocabulary (WER 70% on a 3-minute dialogue, shared/notes/models.md); base and larger gain.
+PROMPT_BREAKS_MODELS = ("tiny", "tiny.en")
+
+
+def _import_whisper():
+    try:
+        import whisper
+    except ImportError:
+        raise NotInstalled(OPENAI_NOT_INSTALLED) from None
+    return whisper
+
+
+class OpenAIWhisperEngine:
+    """openai-whisper (PyTorch), float32 on the CPU: the reference implementation.
+
+    It has no voice activity detection of its own, so the same Silero VAD as the default
+    engine cuts silence out first (silence is where Whisper invents words), and times are
+    mapped back onto the audio it was given. It always gets samples, never a file name: it
+    would shell out to an ffmpeg program to read one.
+    """
+
+    name = "openai-whisper"
+
+    def __init__(self, checkpoint: Path, model_name: str, threads: int):
+        import pickle
+
+        import torch
+
+        whisper = _import_whisper()
+        torch.set_num_threads(threads)
+        try:
+            saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+            model = whisper.model.Whisper(whisper.model.ModelDimensions(**saved["dims"]))
+            model.load_state_dict(saved["model_state_dict"])
+        except (pickle.UnpicklingError, RuntimeError, KeyError, TypeError) as error:
+            raise BadInput(f"{checkpoint} is not an openai-whisper checkpoint "
+                           f"({error.__class__.__name__}); delete it and run the command "
+                           f"again, or `visit models install`.") from None
+        if saved.get("alignment_heads"):  # converted here: the heads travel in the file
+            from recorder.convert import alignment_mask
+
+            mask = alignment_mask(tuple(map(tuple, saved["alignment_heads"])),
+                                  model.dims.n_text_layer, model.dims.n_text_head)
+            model.register_buffer("alignment_heads", torch.from_numpy(mask).to_sparse(),
+                                  persistent=False)
+        elif model_name in whisper._ALIGNMENT_HEADS:  # an official OpenAI checkpoint
+            model.set_alignment_heads(whisper._ALIGNMENT_HEADS[model_name])
+        self.model_name = model_name
+        self._model = model.eval()
+        self._whisper = whisper
+
+    def segments(self, audio: np.ndarray, *, language: str,
+                 vocabulary: tuple[str, ...]) -> Iterator[Segment]:
+        from faster_whisper.vad import (SpeechTimestampsMap, VadOptions, collect_chunks,
+                                        get_speech_timestamps)
+
+        speech = get_speech_timestamps(audio, VadOptions(
+            min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=VAD_SPEECH_PAD_MS))
+        if not speech:
+            return
+        chunks, _ = collect_chunks(audio, speech, sampling_rate=SAMPLE_RATE)
+        timeline = SpeechTimestampsMap(speech, SAMPLE_RATE)
+        prompt = (", ".join(vocabulary)
+                  if vocabulary and self.model_name not in PROMPT_BREAKS_MODELS else None)
+        result = self._whisper.transcribe(
+            self._model, np.concatenate(chunks).astype(np.float32), language=language,
+            beam_size=BEAM_SIZE, word_timestamps=True, fp16=False,
+            verbose=None,  # None: no console output at all, not even a progress bar
+            # Conditioning on the previous window's text is what feeds repetition loops.
+            condition_on_previous_text=False,
+            # Re-send the vocabulary with every 30-second window, as hotwords do.
+            initial_prompt=prompt, carry_initial_prompt=prompt is not None,
+        )
+        for piece in result["segments"]:
+            yield _restored_segment(piece, timeline)
+
+
+def _restored_segment(piece: dict, timeline) -> Segment:
+    """An openai-whisper segment with its times moved back from speech-only audio."""
+    words = []
+    for word in piece.get("words") or ():
+        # Both ends of a word are placed in the stretch of speech holding its middle.
+        chunk = timeline.get_chunk_index((word["start"] + word["end"]) / 2)
+        words.append(Word(start=round(timeline.get_original_time(word["start"], chunk), 2),
+                          end=round(timeline.get_original_time(word["end"], chunk), 2),
+                          text=word["word"].strip(),
+                          probability=round(float(word["probability"]), 3)))
+    if words:
+        start, end = words[0].start, words[-1].end
+    else:
+        start = timeline.get_original_time(piece["start"])
+        end = timeline.get_original_time(piece["end"], is_end=True)
+    return Segment(start=round(start, 2), end=round(end, 2), text=piece["text"].strip(),
+                   words=tuple(words), confidence=confidence_of(piece["avg_logprob"]),
+                   low_confidence=piece["avg_logprob"] < LOW_CONFIDENCE_LOGPROB)
+
+
 def load_engine(settings: TranscribeSettings, models_folder: Path) -> Engine:
-    if settings.engine != "faster-whisper":
+    if settings.engine not in ENGINES:
         raise NotInstalled(f"The engine {settings.engine!r} is not available; choose one of "
                            f"{', '.join(ENGINES)}.")
     as_path = Path(settings.model)
+    if settings.engine == OpenAIWhisperEngine.name:
+        _import_whisper()  # first: converting weights is pointless without the engine
+        if as_path.is_file():
+            return OpenAIWhisperEngine(as_path, as_path.stem, settings.threads)
+        return OpenAIWhisperEngine(openai_checkpoint(settings.model, models_folder),
+                                   settings.model, settings.threads)
     if as_path.is_dir():
         return FasterWhisperEngine(as_path, as_path.name, settings.threads)
     return FasterWhisperEngine(ctranslate2_dir(settings.model, models_folder), settings.model,
                                settings.threads)
 
 
-def transcribe(audio: np.ndarray, engine: Engine, *, settings: TranscribeSettings,
-               audio_sha256: str | None = None, on_progress: Progress | None = None) -> Transcript:
-    duration_s = round(len(audio) / SAMPLE_RATE, 2)
-    segments = []
-    for segment in engine.segments(audio, language=settings.language,
-                                   vocabulary=settings.vocabulary):
-        segments.append(segment)
-        if on_progress:
-            on_progress(min(segment.end, duration_s))
+def _partial_key(engine: Engine, settings: TranscribeSettings,
+                 audio_sha256: str | None) -> PartialKey:
+    return PartialKey(audio_sha256=audio_sha256, engine=engine.name, model=engine.model_name,
+                      language=settings.language, vocabulary=settings.vocabulary)
+
+
+def transcribe(windows: Iterable[Window], engine: Engine, *, settings: TranscribeSettings,
+               audio_sha256: str | None = None, on_progress: Progress | None = None,
+               resume: Partial | None = None,
+               on_window: Callable[[Partial], None] | None = None) -> Transcript:
+    """The windows of a recording, given to `engine` one at a time, as one Transcript.
+
+    Times come out absolute in the recording. `resume` holds what an earlier run finished
+    (the windows given then start where it stopped); `on_window` receives the checkpoint
+    after each finished window; `on_progress` is told the seconds already done before any
+    work (0 on a fresh run), then the seconds done as segments come.
+    """
+    segments = list(resume.transcript.segments) if resume else []
+    done_samples = resume.done_samples if resume else 0
     if on_progress:
-        on_progress(duration_s)
+        on_progress(done_samples / SAMPLE_RATE)
+    for window in windows:
+        # The vocabulary goes with every window: recall of domain terms falls late in a
+        # long visit when only the start of the recording is prompted.
+        for segment in engine.segments(window.audio, language=settings.language,
+                                       vocabulary=settings.vocabulary):
+            segment = checked(shifted(segment, window.start_s))
+            if segment.text:
+                segments.append(segment)
+            if on_progress:
+                on_progress(min(segment.end, window.end_sample / SAMPLE_RATE))
+        done_samples = window.end_sample
+        if on_window:
+            on_window(Partial(key=_partial_key(engine, settings, audio_sha256),
+                              done_samples=done_samples,
+                              transcript=_assembled(engine, settings, done_samples, segments,
+                                                    audio_sha256)))
+        if on_progress:
+            on_progress(done_samples / SAMPLE_RATE)
+    return _assembled(engine, settings, done_samples, segments, audio_sha256)
+
+
+def _assembled(engine: Engine, settings: TranscribeSettings, done_samples: int,
+               segments: list[Segment], audio_sha256: str | None) -> Transcript:
     return Transcript(engine=engine.name, model=engine.model_name, language=settings.language,
-                      duration_s=duration_s, segments=tuple(segments), audio_sha256=audio_sha256)
+                      duration_s=round(done_samples / SAMPLE_RATE, 2), segments=tuple(segments),
+                      audio_sha256=audio_sha256)
+
+
+def transcribe_file(path: Path, engine: Engine, *, settings: TranscribeSettings,
+                    audio_sha256: str | None = None, checkpoint: Path | None = None,
+                    on_progress: Progress | None = None) -> Transcript:
+    """Transcribe the recording at `path`, decoded as it goes, in constant memory.
+
+    With `checkpoint`, each finished window is saved there (atomically), and a checkpoint
+    left by an earlier run of the same recording, engine, model and vocabulary is carried
+    on from; one made from anything else is ignored and overwritten.
+    """
+    resume = None
+    if checkpoint is not None and checkpoint.is_file():
+        try:
+            resume = Partial.from_json(checkpoint.read_text(encoding="utf-8"))
+        except BadInput as error:
+            log.warning(str(error))
+        if resume and resume.key != _partial_key(engine, settings, audio_sha256):
+            resume = None
+    first_sample = resume.done_samples if resume else 0
+    windows = cut_windows(decode_chunks(path, skip_samples=first_sample),
+                          first_sample=first_sample)
+    save = None if checkpoint is None else (
+        lambda partial: write_private(checkpoint, partial.to_json()))
+    return transcribe(windows, engine, settings=settings, audio_sha256=audio_sha256,
+                      on_progress=on_progress, resume=resume, on_window=save)
+
+
+def shifted(segment: Segment, offset_s: float) -> Segment:
+    """`segment` with its times (and its words') moved by `offset_s` seconds."""
+    return replace(segment, start=round(float(segment.start) + offset_s, 2),
+                   end=round(float(segment.end) + offset_s, 2),
+                   words=tuple(replace(word, start=round(float(word.start) + offset_s, 2),
+                                       end=round(float(word.end) + offset_s, 2))
+                               for word in segment.words))
+
+
+# Whisper's known failure on a stuck window: one phrase over and over. People do repeat
+# themselves ("no, no, no"), but not five times in a row.
+LOOP_REPEATS = 5
+LOOP_MAX_WORDS = 8  # longest phrase checked for repeats, in words
+# The lowest word probability counted, so one word the recogniser gave 0 does not decide
+# a whole segment alone.
+MIN_WORD_PROBABILITY = 1e-3
+
+
+def _loop_at(plain: list[str], i: int) -> tuple[int, int]:
+    """(words in the phrase, times repeated) of a loop starting at token i, or (1, 1)."""
+    for size in range(1, LOOP_MAX_WORDS + 1):
+        phrase = plain[i:i + size]
+        if len(phrase) < size:
+            break
+        repeats = 1
+        while plain[i + repeats * size:i + (repeats + 1) * size] == phrase:
+            repeats += 1
+        if repeats >= LOOP_REPEATS:
+            return size, repeats
+    return 1, 1
+
+
+def _loop_free(tokens: list[str]) -> list[int]:
+    """Indexes of `tokens` to keep: a phrase repeated LOOP_REPEATS or more times in a row is
+    kept once."""
+    plain = ["".join(ch for ch in token.lower() if ch.isalnum()) for token in tokens]
+    keep: list[int] = []
+    i = 0
+    while i < len(plain):
+        size, repeats = _loop_at(plain, i)
+        keep += range(i, i + size)
+        i += size * repeats
+    return keep
+
+
+def words_logprob(segment: Segment) -> float | None:
+    """The mean log-probability of the segment's words; None when it has no word timings."""
+    if not segment.words:
+        return None
+    return float(np.mean([math.log(max(MIN_WORD_PROBABILITY, word.probability))
+                          for word in segment.words]))
+
+
+def checked(segment: Segment) -> Segment:
+    """`segment` with Whisper's repetition loops cut to one occurrence and marked
+    low-confidence, and marked low-confidence as well when its own words are unsure.
+
+    Whisper's segment log-probability is shared by every segment decoded from one
+    30-second window, so a mumbled segment between clear ones is only caught by its words.
+    """
+    tokens = [word.text for word in segment.words] or segment.text.split()
+    keep = _loop_free(tokens)
+    looped = len(keep) < len(tokens)
+    if looped:
+        if segment.words:
+            segment = replace(segment, words=tuple(segment.words[i] for i in keep))
+        segment = replace(segment, text=" ".join(tokens[i] for i in keep))
+    logprob = words_logprob(segment)
+    unsure = logprob is not None and logprob < LOW_CONFIDENCE_LOGPROB
+    return replace(segment, low_confidence=segment.low_confidence or looped or unsure)
