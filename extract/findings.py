@@ -50,6 +50,10 @@ class QuestionFinding:
     evidence: str  # one sentence: why this status
     facts: tuple[str, ...] = ()  # what the answer contains that the question asks for
     low_confidence: bool = False  # the answer includes words the recogniser was unsure of
+    # How sure the analyzer is that `answer` is the reply to this question (the transcript has
+    # no speakers): "high", "medium" (no pause before it, or one reply to several questions
+    # asked together), "low" (long after the question); None when there is no answer.
+    answer_confidence: str | None = None
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,200 -> 1200
     # Recognisers mix digits and words: "100 and 20" is 120.
     text = re.sub(r"\b(\d+00) and (\d{1,2})\b", lambda m: str(int(m[1]) + int(m[2])), text)
+    text = re.sub(r"\b(\d+) and a half\b", r"\1.5", text)  # "8 and a half percent"
     text = re.sub(r"\b([lstc])\s+(\d)\b", r"\1\2", text)  # "l 5" -> "l5"
     text = _LEVEL.sub(lambda m: f"{m[1]}{m[2]}-{m[3]}{m[4]}", text)
     text = _PERCENT.sub(r"\1%", text)
@@ -96,8 +97,9 @@ def percentages(text: str) -> list[float]:
 
 
 _RATIO = re.compile(r"\b(\d+(?:\.\d+)?)\s+(?:in|out of)\s+(\d+)\b")
-_FRACTIONS = ("half", "a third", "one third", "two thirds", "a quarter", "three quarters",
-              "one in", "majority of patients")
+# Spoken fractions, after normalize() turned their numbers into digits ("2 thirds").
+_FRACTIONS = ("half", "a third", "1 third", "2 thirds", "a quarter", "3 quarters",
+              "majority of patients")
 
 
 def proportions(text: str) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rapidfuzz import utils
+
 from extract.normalize import normalize
 from recorder.transcript import Transcript
 
@@ -25,6 +27,7 @@ class Sentence:
     end: float
     text: str  # verbatim
     norm: str  # normalised for matching (extract.normalize)
+    plain: str  # norm without punctuation, for fuzzy comparison (rapidfuzz default_process)
     pause_before: float  # seconds of silence before the first word
     low_confidence: bool
 
@@ -64,6 +67,11 @@ def _chunks(tokens: list[_Token]) -> list[list[_Token]]:
     return chunks
 
 
+def plain(text: str) -> str:
+    """Lower case, punctuation as spaces: the form fuzzy comparisons are made on."""
+    return utils.default_process(text)
+
+
 def split_sentences(transcript: Transcript, nlp) -> tuple[Sentence, ...]:
     chunks = _chunks(_tokens(transcript))
     texts = []
@@ -84,7 +92,7 @@ def split_sentences(transcript: Transcript, nlp) -> tuple[Sentence, ...]:
                 continue
             sentences.append(Sentence(
                 index=len(sentences), start=words[0].start, end=words[-1].end, text=text,
-                norm=normalize(text), pause_before=round(max(0.0, words[0].start - previous_end), 2),
+                norm=(norm := normalize(text)), plain=plain(norm), pause_before=round(max(0.0, words[0].start - previous_end), 2),
                 low_confidence=any(token.low_confidence for token in words)))
             previous_end = words[-1].end
     return tuple(sentences)
