@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # espeak-ng/sox/ffmpeg: sample and test audio. libportaudio2 + pulseaudio + the ALSA pulse
-# plugin: recording through a virtual microphone. chromium + chromium-driver: report tests.
+# plugin: recording through a virtual microphone. chromium + chromium-driver: report tests
+# and the prep sheet's PDF. poppler-utils (pdfinfo, pdftotext): reading the printed PDFs.
 APT_PACKAGES="espeak-ng sox libsox-fmt-all ffmpeg libportaudio2 pulseaudio pulseaudio-utils
-libasound2-plugins alsa-utils chromium chromium-driver"
+libasound2-plugins alsa-utils chromium chromium-driver poppler-utils"
 
 missing=""
 for package in $APT_PACKAGES; do
