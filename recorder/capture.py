@@ -47,7 +47,6 @@ CONSENT_SCRIPT = ("I'd like to record our conversation today so I can remember y
 CONSENT_METHODS = ("asked at the prompt", "--consent-by")
 
 BYTES_PER_MINUTE = SAMPLE_RATE * SAMPLE_BYTES * 60  # 1.92 MB: 16 kHz, 16-bit, mono
-DEFAULT_EXPECTED_MINUTES = 60  # a long consultation; the disk must hold at least this
 DISK_RESERVE_BYTES = 50 * 1024 * 1024  # left free for the transcript, report and system
 LOW_DISK_WARNING_MINUTES = 10  # warn once when less than this much recording still fits
 SILENCE_DBFS = -55.0  # quieter than a quiet room through a laptop microphone: muted or wrong
@@ -475,25 +474,21 @@ def record_visit(folder: Path, take: str, consent: dict, stream: Stream, *, sour
     visit = create_visit(folder)
     _start_take(visit, take, consent, source)
     path = visit.file(take)
-    writer = WavWriter(path, SAMPLE_RATE)
-    recorder = Recorder(writer)
     status_line = StatusLine(terminal)
 
     def save_marker(marker: Marker) -> None:
         manifest = visit.read_manifest()
         visit.write_manifest(replace(manifest, markers=(*manifest.markers, asdict(marker))))
 
-    try:
-        with stop_signals() as stop_requested, keyboard() as keys:
-            status_line.say(spoken_consent_prompt(consent))
-            controls = Controls(keys=keys, stop_requested=stop_requested,
-                                show=status_line.show, say=status_line.say,
-                                on_marker=save_marker,
-                                free_bytes=lambda: shutil.disk_usage(visit.path).free)
-            outcome = capture(recorder, stream, controls, duration_s)
-        status_line.end()
-    finally:
-        writer.close()
+    with (WavWriter(path, SAMPLE_RATE) as writer, stop_signals() as stop_requested,
+          keyboard() as keys):
+        recorder = Recorder(writer)
+        status_line.say(spoken_consent_prompt(consent))
+        controls = Controls(keys=keys, stop_requested=stop_requested, show=status_line.show,
+                            say=status_line.say, on_marker=save_marker,
+                            free_bytes=lambda: shutil.disk_usage(visit.path).free)
+        outcome = capture(recorder, stream, controls, duration_s)
+    status_line.end()
     recording = Recording(visit, path, recorder.elapsed_s, tuple(recorder.markers), outcome)
     try:
         _finish_take(recording, source)

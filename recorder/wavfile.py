@@ -65,6 +65,12 @@ class WavWriter:
             os.fsync(self._fd)
             self._last_sync = time.monotonic()
 
+    def __enter__(self) -> "WavWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
     def close(self) -> None:
         if self._fd < 0:
             return
