@@ -4,6 +4,7 @@ that are killed, interrupted and hung up on like a laptop in a surgeon's office.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
@@ -12,6 +13,7 @@ import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -192,13 +194,26 @@ def test_a_microphone_that_disappears_stops_the_recording_and_keeps_it(tmp_path)
     assert record_stage(folder)["stopped"] == "device lost"
 
 
+def _in_a_terminal(folder: Path) -> tuple[subprocess.Popen, int, int]:
+    """`visit record` in a real pseudo-terminal that is its controlling terminal, so a typed
+    Ctrl-C is a SIGINT; returns once it records. (child, master fd, terminal fd)"""
+    master, terminal = pty.openpty()
+
+    def own_terminal():
+        os.setsid()
+        fcntl.ioctl(terminal, termios.TIOCSCTTY, 0)
+
+    child = subprocess.Popen([str(VISIT), "record", str(folder), *CONSENT], stdin=terminal,
+                             stderr=terminal, stdout=subprocess.PIPE, text=True,
+                             preexec_fn=own_terminal)
+    return child, master, terminal
+
+
 def test_keys_in_a_terminal_drop_markers_pause_and_stop(vmic, tmp_path):
-    """A real pseudo-terminal: m, p ... p, m, then Enter, as a patient would type them."""
+    """m, p ... p, m, then Enter, as a patient would type them."""
     folder = tmp_path / "visit"
-    master, slave = pty.openpty()
-    child = subprocess.Popen([str(VISIT), "record", str(folder), *CONSENT], stdin=slave,
-                             stderr=slave, stdout=subprocess.PIPE, text=True)
-    os.close(slave)
+    child, master, terminal = _in_a_terminal(folder)
+    os.close(terminal)
     screen = _read_until(master, "Recording.")
     started = time.monotonic()
     for at_s, key in ((1.0, b"m"), (2.0, b"p"), (3.5, b"p"), (4.5, b"m"), (5.0, b"\r")):
@@ -214,6 +229,23 @@ def test_keys_in_a_terminal_drop_markers_pause_and_stop(vmic, tmp_path):
     assert markers == pytest.approx([1.0, 3.0], abs=0.3)
     assert sf.info(folder / "recording.wav").duration == pytest.approx(3.5, abs=0.3)
     assert record_stage(folder)["stopped"] == "Enter" and "2 markers" in out
+
+
+def test_ctrl_c_in_a_terminal_stops_cleanly_and_gives_the_terminal_back(vmic, tmp_path):
+    folder = tmp_path / "visit"
+    child, master, terminal = _in_a_terminal(folder)
+    _read_until(master, "Recording.")
+    assert not termios.tcgetattr(terminal)[3] & termios.ICANON  # single keys while recording
+    screen = _read_for(master, 1.5)
+    os.write(master, b"\x03")
+    out, _ = child.communicate(timeout=CHILD_TIMEOUT_S)
+    screen += _read_for(master, 0.2)
+    assert child.returncode == 0, screen
+    assert record_stage(folder)["stopped"] == "SIGINT" and "Recording:" in out
+    assert sf.info(folder / "recording.wav").duration == pytest.approx(1.5, abs=0.4)
+    assert termios.tcgetattr(terminal)[3] & termios.ICANON  # line editing is back
+    os.close(terminal)
+    os.close(master)
 
 
 def _read_for(fd: int, seconds: float) -> str:
@@ -278,9 +310,13 @@ def test_a_second_recording_needs_new_take_and_the_manifest_points_at_it(vmic, t
     assert [t["recording"] for t in data["consent"]["earlier_takes"]] == ["recording.wav"]
 
 
-def test_devices_are_listed_and_a_wrong_one_is_named(vmic):
+def test_devices_are_listed_chosen_and_a_wrong_one_is_named(vmic, tmp_path):
     listed = CliRunner().invoke(main, ["record", "--list-devices"])
     assert listed.exit_code == 0 and "* " in listed.output and "default" in listed.output
+    by_name = CliRunner().invoke(main, ["record", str(tmp_path / "v"), *CONSENT, "--device",
+                                        "pulse", "--duration", "0.5"])
+    assert by_name.exit_code == 0, by_name.output
+    assert record_stage(tmp_path / "v")["device"] == "microphone: pulse"
     wrong = CliRunner().invoke(main, ["record", "x", *CONSENT, "--device", "99"])
     assert wrong.exit_code == 1 and "--list-devices" in wrong.output
     assert wrong.output.count("Error:") == 1

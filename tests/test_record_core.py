@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -229,7 +228,7 @@ def test_the_loop_stops_at_the_duration_exactly():
     assert recorder.frames == int(1.25 * SAMPLE_RATE) and stream.closed
 
 
-def test_keys_drop_markers_pause_and_stop(tmp_path):
+def test_keys_drop_markers_pause_and_stop():
     said, markers = [], []
     recorder = Recorder(MemorySink())
     # one key check per block: m after 1 s, p at 2 s, p again at 3 s, Enter at 4 s
@@ -260,7 +259,7 @@ def test_an_unplugged_microphone_stops_the_recording_and_says_so():
     assert recorder.elapsed_s == pytest.approx(1.0)
 
 
-def test_a_full_disk_stops_the_recording_and_keeps_what_was_written(tmp_path):
+def test_a_full_disk_stops_the_recording_and_keeps_what_was_written():
     class FullAfter(MemorySink):
         def write(self, samples):
             if sum(p.size for p in self.parts) >= SAMPLE_RATE:
