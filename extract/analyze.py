@@ -65,9 +65,9 @@ class Phrases:
     """Phrases found in a sentence exactly, or nearly (recogniser errors) when long enough.
 
     Compiled once: one regular expression for the exact matches, and per long phrase the
-    word starts that must be present before the (costlier) fuzzy comparison is tried.
-    partial_ratio slides the shorter string along the longer, so a text shorter than the
-    phrase ("No.") would match any phrase containing it: only look inside longer texts.
+    word starts that must be present before the (costlier) fuzzy comparison is tried. The
+    fuzzy comparison is made against runs of whole words of about the phrase's length, so a
+    phrase never matches part of a longer word ("physiotherapy" is not "physiotherapist").
     """
 
     def __init__(self, phrases: tuple[str, ...], cutoff: float, min_chars: int):
@@ -92,12 +92,15 @@ class Phrases:
         found = self._exact.search(norm)
         if found:
             return found.group(0)
+        words = None
         for phrase, flat_phrase, starts, needed in self._fuzzy:
-            if len(flat_phrase) > len(flat):
+            if len(flat_phrase) > len(flat) or sum(start in flat for start in starts) < needed:
                 continue
-            if sum(start in flat for start in starts) < needed:
-                continue
-            if fuzz.partial_ratio(flat_phrase, flat, processor=None,
+            words = words or flat.split()
+            length = flat_phrase.count(" ") + 1
+            runs = [" ".join(words[i:i + n]) for n in (length - 1, length, length + 1) if n > 0
+                    for i in range(len(words) - n + 1)]
+            if process.extractOne(flat_phrase, runs, scorer=fuzz.ratio, processor=None,
                                   score_cutoff=self._cutoff):
                 return phrase
         return None
@@ -460,14 +463,17 @@ class _Analysis:
         refuse = Phrases(item.refuse, PHRASE_CUTOFF, CONCEPT_FUZZY_MIN_CHARS)
         counts = Phrases(item.counts, PHRASE_CUTOFF, CONCEPT_FUZZY_MIN_CHARS)
         not_counts = Phrases(item.not_counts, PHRASE_CUTOFF, CONCEPT_FUZZY_MIN_CHARS)
+        offered = []
         if item.counts:
-            # A referral offered at any point counts, asked for or not.
-            replies += [s for s in self.sentences if agree.first(s) and s not in replies]
+            # A referral offered at any point counts, asked for or not; unasked, only an
+            # offer naming who to (counts or not_counts) is one ("I'll send you the form" is not).
+            offered = [s for s in self.sentences if s not in replies and agree.first(s)
+                       and (counts.first(s) or not_counts.first(s))]
         for sentence in replies:
             if refuse.first(sentence):
                 return ItemFinding(item.id, "refused", asked, _span((sentence,)))
         other = None
-        for sentence in replies:
+        for sentence in replies + offered:
             if not agree.first(sentence):
                 continue
             if item.counts and not counts.first(sentence):
