@@ -127,18 +127,39 @@ def _load_questions(path: Path | None):
     return load_question_set(path)
 
 
-def _echo_summary(findings, report_path: Path | None) -> None:
-    from reports.render import STATUS_LABELS, VERDICT_LABELS
+SUMMARY_QUESTION_CHARS = 57  # "  Q1  ", a 16-column status, a space and 57: an 80-column line
 
-    colour = "NO_COLOR" not in os.environ  # click drops colour itself when not a terminal
-    if report_path is not None:
-        click.echo(f"Report: {report_path}")
+
+def _echo_summary(findings, files=None) -> None:
+    """The report in a few lines: where it is, each question's status, the warning signs,
+    the verdict and what to do next. Coloured on a terminal only (Click strips colour when
+    the output is not one) and never when NO_COLOR is set."""
+    import textwrap
+
+    from recorder.transcript import clock
+    from reports.render import RED_FLAG_LABELS, STATUS_LABELS, VERDICT_LABELS
+
+    colour = False if os.environ.get("NO_COLOR") else None
+
+    def say(text: str) -> None:
+        click.echo(text, color=colour)
+
+    if files is not None:
+        say(f"Report: {files.html}")
     for q in findings.questions:
-        label = STATUS_LABELS[q.status]
-        shown = click.style(f"{label:16}", fg=STATUS_COLOURS[q.status], bold=True) if colour else f"{label:16}"
-        click.echo(f"  {q.id}  {shown} {q.text}")
-    click.echo(f"Verdict: {findings.verdict} ({findings.artifacts.count} of 5). "
-               f"{VERDICT_LABELS[findings.verdict]}")
+        label = click.style(f"{STATUS_LABELS[q.status]:16}", fg=STATUS_COLOURS[q.status],
+                            bold=True)
+        question = textwrap.shorten(q.text, SUMMARY_QUESTION_CHARS, placeholder=" ...",
+                                    break_on_hyphens=False)
+        say(f"  {q.id}  {label} {question}")
+    for flag in findings.red_flags:
+        say(click.style(f"Warning sign at {clock(flag.start)}: "
+                        f"{RED_FLAG_LABELS.get(flag.kind, flag.kind)}", fg="red", bold=True))
+    say(f"Verdict: {findings.verdict} ({findings.artifacts.count} of 5). "
+        f"{VERDICT_LABELS[findings.verdict]}")
+    if files is not None and findings.artifacts.count < 5:
+        say(f"Next: send the email in {files.followup} to the practice; it asks in writing "
+            "for what is still open.")
 
 
 # --- Commands ---------------------------------------------------------------------------
@@ -296,21 +317,102 @@ def analyze(target, out, as_json, questions_file):
         _echo_summary(findings, None)
 
 
+REPORT_FORMATS = ("html", "md", "txt", "json")
+GOAL_MAX_CHARS = 300  # two sentences; a longer goal would push the prep sheet onto a second page
+
+
 @main.command()
 @click.argument("target", metavar="VISIT", type=click.Path(path_type=Path))
-def report(target):
-    """Write the report (report.html and report.md) for an analysed visit.
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS),
+              help="Print the report in this format (json: the findings) to stdout, instead "
+                   "of listing the files written.")
+def report(target, fmt):
+    """Write the report of an analysed visit: report.html (open it in a browser; print it
+    for a second opinion), report.md and report.txt (the same, for email and terminals),
+    and followup.txt (an email asking the practice for what is still open).
 
     \b
     Example:
         visit report my-visit/
+        visit report my-visit/ --format txt | less
+        visit report my-visit/ --format json > findings.json
     """
     from recorder.pipeline import report_visit
     from recorder.visit import open_visit
 
-    files = report_visit(open_visit(target))
-    click.echo(f"Report: {files.html}")
-    click.echo(f"        {files.markdown}")
+    visit = open_visit(target)
+    files = report_visit(visit)
+    if fmt is None:
+        click.echo(f"Report: {files.html}")
+        for path in (files.markdown, files.text, files.followup):
+            click.echo(f"        {path}")
+        return
+    printed = {"html": files.html, "md": files.markdown, "txt": files.text,
+               "json": visit.findings_json}[fmt]
+    click.echo(printed.read_text(encoding="utf-8"), nl=False)
+
+
+@main.command()
+@click.argument("target", metavar="VISIT", type=click.Path(path_type=Path))
+def followup(target):
+    """Draft a short, polite email asking the practice to answer in writing what the visit
+    left open: each unanswered or partly answered question, word for word, and the written
+    comparison, the surgeon's numbers and the referral if they are missing. Prints it and
+    writes it to followup.txt in the visit folder.
+
+    \b
+    Example:
+        visit followup my-visit/
+    """
+    from recorder.pipeline import followup_visit
+    from recorder.visit import open_visit
+
+    drafted = followup_visit(open_visit(target))
+    click.echo(drafted.text, nl=False)
+    if drafted.needed:
+        click.echo(f"Saved as {drafted.path}: fill in your name, then send it to the practice.",
+                   err=True)
+
+
+def _goal_sentence(ctx, param, value: str | None) -> str | None:
+    goal = " ".join(value.split()) if value else ""
+    if len(goal) > GOAL_MAX_CHARS:
+        raise click.BadParameter(f"is {len(goal)} characters; keep it to one or two sentences "
+                                 f"(at most {GOAL_MAX_CHARS}) so the sheet fits on one page.")
+    return goal or None
+
+
+@main.command()
+@click.option("--goal", metavar="SENTENCE", callback=_goal_sentence,
+              help="Your goal for the visit in your own words, printed on the sheet "
+                   "(default: an example to replace).")
+@questions_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("prep-sheet.html"), show_default=True,
+              help="Where to write the sheet (HTML); the PDF is written beside it.")
+@click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False),
+              default="letter", show_default=True, help="Paper size of the PDF.")
+def prep(goal, questions_file, out, paper):
+    """Make the one-page sheet to bring into the visit: your goal on a card, your questions
+    with room for notes, the treatments to ask about by name, the surgeon's numbers, cost
+    and referral to ask for, and the checklist of what to leave with. Writes HTML, and a
+    PDF when Chromium or Chrome is installed to print it.
+
+    \b
+    Example:
+        visit prep --goal "I want to walk my dog for an hour without pain." --paper a4
+    """
+    from recorder.paper import find_pdf_converter, write_prep_sheet
+    from reports.prep import PrepInput
+
+    data = PrepInput(_load_questions(questions_file), goal=goal, paper=paper.lower())
+    files = write_prep_sheet(out, data, find_pdf_converter())
+    click.echo(f"Prep sheet: {files.html}")
+    if files.pdf is not None:
+        click.echo(f"            {files.pdf}")
+    else:
+        click.echo("No PDF was made because no Chromium or Chrome browser was found; open "
+                   "the HTML file in a browser and print it from there.")
 
 
 @main.command()
@@ -344,4 +446,4 @@ def process(target, out, engine, model, language, threads, models_dir, questions
         transcript = _transcribe_with_progress(visit, settings, models_dir)
     findings = analyze_visit(visit, transcript, question_set, load_nlp(warn=_warn))
     files = report_visit(visit)
-    _echo_summary(findings, files.html)
+    _echo_summary(findings, files)

@@ -94,8 +94,11 @@ class ReportFiles:
 
 
 def visit_date(manifest: Manifest) -> date | None:
-    """The day of the visit, when this tool recorded it; a copied file's date is unknown."""
-    return datetime.fromisoformat(manifest.created).date() if manifest.consent else None
+    """The day of the visit, known when this tool recorded it (the consent's time); the day
+    a copied phone recording was made is not known."""
+    if not manifest.consent:
+        return None
+    return datetime.fromisoformat(manifest.consent.get("time", manifest.created)).date()
 
 
 def report_visit(visit: VisitFolder) -> ReportFiles:

@@ -205,11 +205,12 @@ def _wrap(text: str, width: int = 78, indent: str = "", hang: str | None = None)
 
 @lru_cache(maxsize=None)
 def environment(kind: str) -> Environment:
-    """`html`: autoescaped. `md`: every value escaped for Markdown. `txt`: plain text."""
+    """`html`: autoescaped. `md`: every value escaped for Markdown. `txt`: plain text.
+    In all three, values lose terminal control characters (a report may be printed to one)."""
     env = Environment(loader=PackageLoader("reports", "templates"),
                       autoescape=kind == "html", undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      finalize={"md": _markdown_value, "txt": _text_value}.get(kind))
+                      finalize=_markdown_value if kind == "md" else _text_value)
     env.filters.update(clock=clock, wrap=_wrap, long_date=long_date)
     env.globals.update(status_labels=STATUS_LABELS, status_symbols=STATUS_SYMBOLS,
                        red_flag_labels=RED_FLAG_LABELS, machine_note=MACHINE_NOTE)

@@ -1,0 +1,75 @@
+"""A real headless Chromium (Debian's chromium + chromium-driver, installed by
+scripts/setup.sh) driven by Selenium, and poppler's pdfinfo / pdftotext to read what it
+prints. Shared by the report and prep-sheet tests."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+import time
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run")
+PAPER_INCHES = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
+WAIT_S = 15  # loading a local page and its audio's metadata takes well under a second
+
+
+def start_chromium(profile: Path, width: int = 1000, height: int = 900):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument(f"--window-size={width},{height}")
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def wait_for(condition, what: str, timeout_s: float = WAIT_S):
+    """Polls `condition()` until it returns something true; fails naming `what`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def full_page_screenshot(driver, path: Path) -> bytes:
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(driver.get_window_size()["width"], min(height + 120, 12000))
+    driver.save_screenshot(str(path))
+    return path.read_bytes()
+
+
+def print_to_pdf(driver, paper: str, *, css_page_size: bool = False) -> bytes:
+    """The page printed by Chromium's own print path (DevTools Page.printToPDF)."""
+    width, height = PAPER_INCHES[paper]
+    result = driver.execute_cdp_cmd("Page.printToPDF", {
+        "paperWidth": width, "paperHeight": height, "printBackground": True,
+        "preferCSSPageSize": css_page_size})
+    return base64.b64decode(result["data"])
+
+
+def pdf_info(pdf: Path) -> dict[str, str]:
+    output = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                            check=True).stdout
+    return dict(re.findall(r"^([^:]+):\s*(.*)$", output, flags=re.MULTILINE))
+
+
+def pdf_pages(pdf: Path) -> int:
+    return int(pdf_info(pdf)["Pages"])
+
+
+def pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout

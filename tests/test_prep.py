@@ -1,0 +1,124 @@
+"""`visit prep`: the one-page sheet a patient prints before the visit, as HTML and PDF."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from selenium.webdriver.common.by import By
+
+from extract.questionset import load_question_set
+from recorder.cli import main
+from reports.prep import PrepInput, item_wording, render_prep_html
+from reports.render import ARTIFACTS
+from tests.browser import (full_page_screenshot, pdf_info, pdf_pages, pdf_text, print_to_pdf,
+                           start_chromium, wait_for)
+
+# The goal and its follow-up sentence from questions.md: a long goal, the hardest to fit.
+GOAL = ("I want to return to lifting my grandchildren without back pain and I want to exhaust "
+        "non-surgical options first. Before we discuss surgery, I want to understand every "
+        "non-surgical option that fits my imaging.")
+REPO = Path(__file__).resolve().parents[1]
+PAPER_NAMES = {"a4": "A4", "letter": "letter"}
+
+
+def _flat(text: str) -> str:
+    """PDF text as one line: whitespace runs joined, words split at a hyphen rejoined."""
+    return re.sub(r"-\s+", "-", re.sub(r"\s+", " ", text))
+
+
+def _prep(tmp_path, *args, env=None):
+    out = tmp_path / "sheet.html"
+    result = CliRunner().invoke(main, ["prep", "--out", str(out), *args], env=env)
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_prep_prints_everything_on_one_page(tmp_path, paper):
+    out, result = _prep(tmp_path, "--goal", GOAL, "--paper", paper)
+    assert result.exit_code == 0, result.output
+    pdf = out.with_suffix(".pdf")
+    assert str(out) in result.output and str(pdf) in result.output
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert pdf_pages(pdf) == 1
+    assert PAPER_NAMES[paper] in pdf_info(pdf)["Page size"]
+    text = _flat(pdf_text(pdf))
+    questions = load_question_set()
+    assert _flat(GOAL) in text
+    for question in questions.questions:
+        assert _flat(question.text) in text
+    for procedure in questions.procedures:
+        assert _flat(procedure.name) in text
+    for item in questions.items:
+        assert _flat(item_wording(item)) in text
+    for artifact in ARTIFACTS:
+        assert _flat(artifact.label) in text
+
+
+def test_the_prep_sheet_in_the_browser(browser, tmp_path):
+    out, result = _prep(tmp_path, "--goal", GOAL)
+    assert result.exit_code == 0, result.output
+    browser.get(out.resolve().as_uri())
+    wait_for(lambda: browser.execute_script("return document.readyState") == "complete",
+             "the sheet to load")
+    assert full_page_screenshot(browser, tmp_path / "prep.png").startswith(b"\x89PNG")
+    goal = browser.find_element(By.ID, "goal")
+    assert _flat(GOAL) in _flat(goal.text) and goal.get_attribute("data-example") == "false"
+    questions = load_question_set()
+    rows = browser.find_elements(By.CSS_SELECTOR, "li[data-question]")
+    assert [row.get_attribute("data-question") for row in rows] == [q.id for q in questions.questions]
+    for row, question in zip(rows, questions.questions):
+        assert question.text in row.text
+        assert row.find_element(By.CSS_SELECTOR, ".notes").size["height"] >= 25  # room to write
+    assert [li.text for li in browser.find_elements(By.CSS_SELECTOR, "li.item")] == \
+        [item_wording(item) for item in questions.items]
+    checks = browser.find_elements(By.CSS_SELECTOR, "li[data-artifact]")
+    assert [li.get_attribute("data-artifact") for li in checks] == [a.key for a in ARTIFACTS]
+    assert all(li.find_elements(By.CSS_SELECTOR, ".box") for li in checks)
+    for paper in ("letter", "a4"):  # the browser's own print, with the paper the sheet asks for
+        pdf = tmp_path / f"printed-{paper}.pdf"
+        pdf.write_bytes(print_to_pdf(browser, paper, css_page_size=True))
+        assert pdf_pages(pdf) == 1
+
+
+def test_prep_with_another_question_set_and_no_goal_shows_its_example():
+    knee = load_question_set(REPO / "extract" / "knee_replacement.toml")
+    html = render_prep_html(PrepInput(knee))
+    for question in knee.questions:
+        assert question.text.replace("'", "&#39;") in html
+    assert knee.goal_example in html and 'data-example="true"' in html
+    assert "Intra-annular fibrin injection" not in html  # the spine set's procedures are not
+
+
+def test_the_goal_is_printed_as_text_never_as_markup(tmp_path):
+    html = render_prep_html(PrepInput(load_question_set(), goal="<script>alert(1)</script> {{ x }}"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ x }}" in html and "<script" not in html
+
+
+def test_without_a_converter_prep_writes_html_only_and_says_why(tmp_path):
+    empty = tmp_path / "no-browsers"
+    empty.mkdir()
+    out, result = _prep(tmp_path, env={"PATH": str(empty)})
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and not out.with_suffix(".pdf").exists()
+    assert "No PDF was made because no Chromium or Chrome browser was found" in result.output
+
+
+def test_prep_refuses_a_goal_too_long_for_one_page(tmp_path):
+    out, result = _prep(tmp_path, "--goal", "I want " + "to walk again " * 40)
+    assert result.exit_code == 2 and "so the sheet fits on one page" in result.output
+    assert not out.exists()
+
+
+def test_prep_refuses_an_output_that_is_not_html(tmp_path):
+    result = CliRunner().invoke(main, ["prep", "--out", str(tmp_path / "sheet.pdf")])
+    assert result.exit_code == 1 and "is not an .html file name" in result.output

@@ -1,0 +1,96 @@
+"""The report: escaping in every format, `visit report` and its formats, and the summary
+`visit process` prints."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from recorder.cli import main
+from reports.render import (RED_FLAG_LABELS, STATUS_LABELS, render_html, render_markdown,
+                            render_text)
+from tests.report_cases import GOLDEN, make_visit, report_input
+
+HOSTILE = GOLDEN / "red-flags"  # its transcript holds <script>, HTML, Jinja syntax and ANSI
+
+
+def test_html_escapes_every_word_from_the_transcript():
+    html = render_html(report_input(HOSTILE))
+    assert html.count("<script") == 1  # the report's own player script, and nothing else
+    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in html
+    assert "{{ 7 * 7 }}" in html and "{% if true %}x{% endif %}" in html  # never evaluated
+    assert "<b>" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "\x1b" not in html
+
+
+def test_markdown_shows_markup_from_the_transcript_as_literal_characters():
+    markdown = render_markdown(report_input(HOSTILE))
+    assert "<" not in markdown.replace("\\<", "")  # every < is escaped, so no raw HTML
+    assert "\\<script\\>window.pwned = 1\\</script\\>" in markdown
+    assert "\\*stars\\* \\_under\\_ \\[link\\]" in markdown
+    assert "\x1b" not in markdown
+
+
+def test_plain_text_keeps_the_words_and_drops_terminal_control_codes():
+    text = render_text(report_input(HOSTILE))
+    assert "<script>window.pwned = 1</script>" in text
+    assert "\x1b" not in text and "[31mred" in text
+
+
+def test_report_writes_html_markdown_text_and_the_followup_email(tmp_path):
+    visit = make_visit(HOSTILE, tmp_path / "visit")
+    result = CliRunner().invoke(main, ["report", str(visit)])
+    assert result.exit_code == 0, result.output
+    names = ("report.html", "report.md", "report.txt", "followup.txt")
+    for name in names:
+        assert str(visit / name) in result.output
+    manifest = json.loads((visit / "manifest.json").read_text())
+    report_stage = next(s for s in manifest["stages"] if s["stage"] == "report")
+    assert report_stage["details"]["files"] == list(names)
+    for fmt, name in (("txt", "report.txt"), ("md", "report.md"), ("html", "report.html")):
+        printed = CliRunner().invoke(main, ["report", str(visit), "--format", fmt])
+        assert printed.exit_code == 0
+        assert printed.output == (visit / name).read_text()
+
+
+def test_report_format_json_prints_the_findings(tmp_path):
+    visit = make_visit(HOSTILE, tmp_path / "visit")
+    result = CliRunner().invoke(main, ["report", str(visit), "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output) == json.loads((HOSTILE / "findings.json").read_text())
+
+
+def test_report_before_analysis_says_what_to_run(tmp_path):
+    visit = make_visit(HOSTILE, tmp_path / "visit")
+    (visit / "findings.json").unlink()
+    result = CliRunner().invoke(main, ["report", str(visit)])
+    assert result.exit_code == 1
+    assert "has no findings yet; run `visit analyze" in result.output
+    assert "Traceback" not in result.output
+
+
+def _process(folder, **env):
+    result = CliRunner().invoke(main, ["process", str(folder)], color=True, env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_summary_after_process_is_coloured_only_without_no_color(processed_sample):
+    findings = json.loads((processed_sample / "findings.json").read_text())
+    coloured = _process(processed_sample, NO_COLOR="")  # empty NO_COLOR means unset
+    plain = _process(processed_sample, NO_COLOR="1")
+    assert "\x1b[" in coloured and "\x1b[" not in plain
+    assert "\x1b[32m" in coloured  # answered is green
+    for question in findings["questions"]:
+        assert f"{question['id']}  {STATUS_LABELS[question['status']]}" in plain
+    for flag in findings["red_flags"]:
+        assert RED_FLAG_LABELS[flag["kind"]] in plain
+    assert f"Verdict: {findings['verdict']} ({sum(findings['artifacts'].values())} of 5)" in plain
+    assert f"Next: send the email in {processed_sample / 'followup.txt'}" in plain
+    assert max(len(line) for line in plain.splitlines() if line.startswith("  Q")) <= 80
+
+
+def test_the_summary_has_no_colour_codes_when_not_a_terminal(processed_sample):
+    result = CliRunner().invoke(main, ["process", str(processed_sample)])  # output is captured
+    assert result.exit_code == 0 and "\x1b[" not in result.output
