@@ -59,19 +59,35 @@ def _value(words: list[str]) -> str | None:
     return f"{number}.{decimals}" if decimals else number
 
 
-def _replace_run(match: re.Match) -> str:
-    text = match.group(0)
-    words = [w for w in re.split(r"[\s-]+", text.lower()) if w]
+def _replace_number(words: list[str]) -> str | None:
     # A trailing "and"/"a"/"point" belongs to the following words, not to the number.
-    trail = []
+    words, trail = list(words), []
     while words and words[-1] in ("and", "a", "point"):
         trail.insert(0, words.pop())
     value = _value(words) if words else None
-    if value is None:
-        return text
-    return " ".join([value, *trail])
+    return None if value is None else " ".join([value, *trail])
 
 
+def _replace_run(match: re.Match) -> str:
+    """One run of number words -> digits. "and" joins parts of one number only after a
+    scale ("one hundred and twenty" is 120); elsewhere it separates two numbers
+    ("between sixty and seventy percent" is 60 and 70, never 130)."""
+    text = match.group(0)
+    words = [w for w in re.split(r"[\s-]+", text.lower()) if w]
+    parts: list[list[str]] = [[]]
+    for position, word in enumerate(words):
+        if word == "and" and position and words[position - 1] not in _SCALES:
+            parts.append([])
+        else:
+            parts[-1].append(word)
+    replaced = [_replace_number(part) for part in parts]
+    if any(r is None for r in replaced):
+        return text if len(parts) == 1 else " and ".join(
+            r if r is not None else " ".join(part) for r, part in zip(replaced, parts))
+    return " and ".join(replaced)
+
+
+_SPELLED = re.compile(r"\b(?![ai]\b)[a-z](?: [a-z]\b)+(?![a-z0-9'])")
 _LEVEL = re.compile(
     r"\b([lstc])\s*-?\s*(\d{1,2})\s*(?:-|to|through|/)?\s*([lst])\s*-?\s*(\d{1,2})\b")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:percent|per cent|%)")
@@ -86,8 +102,12 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b(\d+00) and (\d{1,2})\b", lambda m: str(int(m[1]) + int(m[2])), text)
     text = re.sub(r"\b(\d+) and a half\b", r"\1.5", text)  # "8 and a half percent"
     text = re.sub(r"\b([lstc])\s+(\d)\b", r"\1\2", text)  # "l 5" -> "l5"
+    # Initialisms spoken letter by letter: "p r p" -> "prp", "m r i" -> "mri".
+    text = _SPELLED.sub(lambda m: m[0].replace(" ", ""), text)
     text = _LEVEL.sub(lambda m: f"{m[1]}{m[2]}-{m[3]}{m[4]}", text)
     text = _PERCENT.sub(r"\1%", text)
+    # A range of percentages says "percent" once: "between 60 and 70%" is 60% and 70%.
+    text = re.sub(r"\b(\d+(?:\.\d+)?) (and|to|or) (?=\d+(?:\.\d+)?%)", r"\1% \2 ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
