@@ -106,13 +106,14 @@ def report_visit(visit: VisitFolder) -> ReportFiles:
     findings = read_findings(visit)
     transcript = read_transcript(visit.transcript_json) if visit.transcript_json.is_file() else None
     manifest = visit.read_manifest()
+    followup = write_followup(visit, findings)
     data = ReportInput(findings=findings, transcript=transcript, audio_name=manifest.audio_file,
                        markers=manifest.markers, tool_version=__version__,
-                       visit_date=visit_date(manifest))
+                       visit_date=visit_date(manifest),
+                       followup_email=followup.text if followup.needed else None)
     files = ReportFiles(html=visit.write("report.html", render_html(data)),
                         markdown=visit.write("report.md", render_markdown(data)),
-                        text=visit.write("report.txt", render_text(data)),
-                        followup=write_followup(visit, findings).path)
+                        text=visit.write("report.txt", render_text(data)), followup=followup.path)
     visit.record_stage("report", files=[files.html.name, files.markdown.name, files.text.name,
                                         files.followup.name])
     return files

@@ -114,6 +114,7 @@ class ReportInput:
     markers: tuple[dict, ...] = ()  # {"time": seconds, "note": str} from the manifest
     tool_version: str = ""
     visit_date: date | None = None  # known when the visit was recorded with this tool
+    followup_email: str | None = None  # the text of followup.txt; None: nothing to ask for
 
 
 @dataclass(frozen=True)
@@ -161,12 +162,14 @@ def request_rows(findings: Findings) -> tuple[RequestRow, ...]:
         for i in findings.items if i.id in OTHER_REQUESTS)
 
 
-def next_steps(findings: Findings) -> tuple[str, ...]:
+def next_steps(findings: Findings, *, email_on_page: bool = False) -> tuple[str, ...]:
     """What the patient does now, most important first, in plain words."""
     steps = []
     if findings.artifacts.count < len(ARTIFACTS):
-        steps.append(f"Send the email in {FOLLOWUP_FILE} (in this folder) to the practice. It "
-                     "asks, politely and in writing, for everything marked Missing below.")
+        where = (f"shown further down this page (and saved as {FOLLOWUP_FILE})" if email_on_page
+                 else f"in {FOLLOWUP_FILE} (in this folder)")
+        steps.append(f"Send the email {where} to the practice. It asks, politely and in "
+                     "writing, for everything marked Missing below.")
     if findings.verdict == "second_consultation_warranted":
         steps.append("Do not schedule surgery yet: get a second consultation first.")
     if findings.red_flags:
@@ -212,12 +215,21 @@ def environment(kind: str) -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       finalize=_markdown_value if kind == "md" else _text_value)
     env.filters.update(clock=clock, wrap=_wrap, long_date=long_date)
+    env.tests["same_words_as"] = same_words
     env.globals.update(status_labels=STATUS_LABELS, status_symbols=STATUS_SYMBOLS,
                        red_flag_labels=RED_FLAG_LABELS, machine_note=MACHINE_NOTE)
     return env
 
 
-def _context(data: ReportInput) -> dict:
+def same_words(said: str, written: str) -> bool:
+    """Whether a question was asked exactly as written, ignoring case and punctuation."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9]+", text.lower())
+
+    return words(said) == words(written)
+
+
+def _context(data: ReportInput, kind: str) -> dict:
     findings = data.findings
     present = findings.artifacts
     return dict(
@@ -228,7 +240,10 @@ def _context(data: ReportInput) -> dict:
         artifacts=[(a, getattr(present, a.key)) for a in ARTIFACTS],
         artifact_count=present.count, artifact_total=len(ARTIFACTS),
         question_statuses=", ".join(f"{q.id} {STATUS_LABELS[q.status]}" for q in findings.questions),
-        next_steps=next_steps(findings), numbers=number_rows(findings),
+        next_steps=next_steps(findings, email_on_page=kind == "html"
+                              and data.followup_email is not None),
+        followup_email=data.followup_email, followup_file=FOLLOWUP_FILE,
+        numbers=number_rows(findings),
         requests=request_rows(findings),
         discussed=[p for p in findings.procedures if p.discussed],
         not_discussed=[p for p in findings.procedures if not p.discussed],
@@ -237,7 +252,7 @@ def _context(data: ReportInput) -> dict:
 
 def render(data: ReportInput, template: str) -> str:
     kind = template.rsplit(".", 1)[-1]
-    return environment(kind).get_template(template).render(**_context(data))
+    return environment(kind).get_template(template).render(**_context(data, kind))
 
 
 def render_html(data: ReportInput) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from extract.findings import Findings
 from recorder.transcript import Transcript
 from recorder.visit import create_visit
+from reports.followup import draft_followup, open_requests
 from reports.render import ReportInput
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -40,9 +41,13 @@ def report_input(case: Path) -> ReportInput:
     transcript_file = case / "transcript.json"
     transcript = (Transcript.from_dict(json.loads(transcript_file.read_text(encoding="utf-8")))
                   if transcript_file.is_file() else None)
-    return ReportInput(findings=findings_of(case), transcript=transcript,
+    findings = findings_of(case)
+    email = (draft_followup(findings, visit_date=visit_date_of(case))
+             if not open_requests(findings).empty else None)
+    return ReportInput(findings=findings, transcript=transcript,
                        audio_name=facts["audio_file"], markers=tuple(facts["markers"]),
-                       tool_version=facts["tool_version"], visit_date=visit_date_of(case))
+                       tool_version=facts["tool_version"], visit_date=visit_date_of(case),
+                       followup_email=email)
 
 
 def make_visit(case: Path, folder: Path) -> Path:

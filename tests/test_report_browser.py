@@ -70,6 +70,9 @@ def test_the_report_shows_the_verdict_and_each_question_with_its_status(
             assert question["answer"]["text"] in card.text
         assert question["evidence"] in card.text
     assert len(set(badge_colours.values())) == len(badge_colours)  # and colour as well
+    emails = [pre.text for pre in browser.find_elements(By.ID, "email-text")]
+    followup = (processed_sample / "followup.txt").read_text()
+    assert emails == ([followup.strip()] if followup.startswith("Subject:") else [])
 
 
 def test_a_play_button_moves_the_recording_to_that_answer(browser, processed_sample,
