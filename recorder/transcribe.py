@@ -36,7 +36,9 @@ LOW_CONFIDENCE_LOGPROB = -1.0
 VAD_MIN_SILENCE_MS = 500
 VAD_SPEECH_PAD_MS = 300  # keep this much audio around each detected stretch of speech
 
-Progress = Callable[[float], None]  # called with seconds of audio done
+# Called with the seconds of audio done: first what an earlier, stopped run had finished
+# (0 on a fresh run), then as the work goes on.
+Progress = Callable[[float], None]
 
 log = logging.getLogger(__name__)
 
