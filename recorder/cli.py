@@ -127,7 +127,8 @@ def _load_questions(path: Path | None):
     return load_question_set(path)
 
 
-SUMMARY_QUESTION_CHARS = 57  # "  Q1  ", a 16-column status, a space and 57: an 80-column line
+SUMMARY_WIDTH = 80  # columns: the summary reads well in a standard terminal
+SUMMARY_QUESTION_CHARS = 57  # "  Q1  ", a 16-column status, a space and 57: 80 columns
 
 
 def _echo_summary(findings, files=None) -> None:
@@ -155,11 +156,14 @@ def _echo_summary(findings, files=None) -> None:
     for flag in findings.red_flags:
         say(click.style(f"Warning sign at {clock(flag.start)}: "
                         f"{RED_FLAG_LABELS.get(flag.kind, flag.kind)}", fg="red", bold=True))
-    say(f"Verdict: {findings.verdict} ({findings.artifacts.count} of 5). "
-        f"{VERDICT_LABELS[findings.verdict]}")
+    lines = [f"Verdict: {findings.verdict} ({findings.artifacts.count} of 5). "
+             f"{VERDICT_LABELS[findings.verdict]}"]
     if files is not None and findings.artifacts.count < 5:
-        say(f"Next: send the email in {files.followup} to the practice; it asks in writing "
-            "for what is still open.")
+        lines.append(f"Next: send the email in {files.followup} to the practice; it asks in "
+                     "writing for what is still open.")
+    for line in lines:
+        say(textwrap.fill(line, SUMMARY_WIDTH, subsequent_indent="  ", break_long_words=False,
+                          break_on_hyphens=False))
 
 
 # --- Commands ---------------------------------------------------------------------------
