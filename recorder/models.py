@@ -272,7 +272,13 @@ def _download_failed(name: str, error: Exception) -> NotInstalled:
 
 def install_model(name: str, engine: str, folder: Path,
                   on_progress: DownloadProgress | None = None) -> Path:
-    """Download the official model `name` for `engine` into the models folder (once)."""
+    """Download the official model `name` for `engine` into the models folder (once).
+
+    A model whose files ship in installed packages is made from them instead, offline.
+    """
+    if name in (p.name for p in packaged_models()):  # no download: made from the packages
+        return ctranslate2_dir(name, folder) if engine == FASTER_WHISPER else \
+            openai_checkpoint(name, folder)
     available = downloadable_models(engine)
     if name not in available:
         raise BadInput(f"There is no {engine} model called {name!r}; choose one of "

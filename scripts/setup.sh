@@ -32,4 +32,7 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 # torch first and pinned: otherwise openai-whisper pulls a multi-GB CUDA build.
 .venv/bin/python -m pip install -q torch==2.13.0
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,openai]"
+# openai-whisper, the second engine, without its dependencies: they would add triton (1 GB,
+# GPU only) on Linux; the "openai" extra above holds the ones it really uses.
+.venv/bin/python -m pip install -q --no-deps openai-whisper==20250625

@@ -1,0 +1,89 @@
+"""The models folder: where it is, what is in it, downloads that fail clearly offline, and
+checksums that catch a damaged model. The network here is really closed: no mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from recorder.cli import main
+from recorder.errors import BadInput, NotInstalled
+
+BASE_SIZE_MB = 145.2  # the joined packaged base model.bin
+
+
+def _error_lines(result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith("Error")]
+
+
+def test_the_models_folder_is_flag_then_environment_then_checkout(tmp_path, monkeypatch):
+    from recorder.models import MODELS_DIR_ENV, models_dir
+
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "from-env"))
+    assert models_dir(tmp_path / "from-flag") == tmp_path / "from-flag"
+    assert models_dir() == tmp_path / "from-env"
+    monkeypatch.delenv(MODELS_DIR_ENV)
+    assert models_dir() == Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_a_download_offline_fails_fast_in_one_sentence(tmp_path, engine):
+    result = CliRunner().invoke(main, ["models", "install", "tiny", "--engine", engine,
+                                       "--models-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    [error] = _error_lines(result)
+    assert "download of the Whisper model 'tiny' failed" in error
+    assert "'base', needs no download" in error
+    assert error.count(". ") == 0  # one sentence
+    assert not any(tmp_path.rglob("*tiny*"))  # nothing half-downloaded left behind
+
+
+def test_an_unknown_model_name_lists_the_real_ones(tmp_path):
+    result = CliRunner().invoke(main, ["models", "install", "huge", "--models-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    [error] = _error_lines(result)
+    assert "'huge'" in error and "small" in error and "large-v3" in error
+
+
+def test_a_model_that_is_not_installed_says_how_to_install_it(tmp_path):
+    from recorder.transcribe import TranscribeSettings, load_engine
+
+    with pytest.raises(NotInstalled, match="visit models install small --engine openai-whisper"):
+        load_engine(TranscribeSettings(engine="openai-whisper", model="small"), tmp_path)
+    with pytest.raises(NotInstalled, match="visit models install small"):
+        load_engine(TranscribeSettings(model="small"), tmp_path)
+
+
+def test_install_list_and_verify_catch_a_damaged_model(tmp_path):
+    runner = CliRunner()
+    folder = ["--models-dir", str(tmp_path)]
+    installed = runner.invoke(main, ["models", "install", "base", *folder])
+    assert installed.exit_code == 0, installed.output  # joined from the packages, offline
+    listed = runner.invoke(main, ["models", "list", *folder])
+    line = next(row for row in listed.output.splitlines() if "faster-whisper" in row
+                and "base" in row)
+    assert f"{BASE_SIZE_MB} MB" in line and line.rstrip().endswith("ok")
+    assert runner.invoke(main, ["models", "verify", *folder]).exit_code == 0
+
+    weights = tmp_path / "faster-whisper-base" / "model.bin"
+    with weights.open("r+b") as handle:  # one flipped byte deep inside the weights
+        handle.seek(50_000_000)
+        byte = handle.read(1)
+        handle.seek(50_000_000)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    verified = runner.invoke(main, ["models", "verify", *folder])
+    assert verified.exit_code == 1
+    assert "faster-whisper-base/model.bin" in _error_lines(verified)[0]
+    assert "damaged" in verified.output
+
+
+def test_a_file_that_is_not_a_ctranslate2_model_is_refused():
+    from recorder.convert import parse_ctranslate2
+
+    with pytest.raises(BadInput, match="CTranslate2 binary version"):
+        parse_ctranslate2(b"\x07\x00\x00\x00not a model at all")
+    with pytest.raises(BadInput, match="not a readable CTranslate2 model"):
+        parse_ctranslate2(b"\x06\x00\x00\x00\x0c\x00WhisperSpec\x00\x03\x00")
