@@ -6,6 +6,7 @@ print CSS for one page of A4 or Letter); recorder/paper.py writes it and prints 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from extract.questionset import Item, QuestionSet
@@ -28,6 +29,7 @@ def item_wording(item: Item) -> str:
     if item.display:
         return item.display
     first = item.asked[0] if item.asked else item.id.replace("_", " ")
+    first = re.sub(r"\bi\b", "I", first)  # `asked` phrases are stored lower-cased
     return first[:1].upper() + first[1:] + "?"
 
 

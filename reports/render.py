@@ -131,7 +131,6 @@ class RequestRow:
     label: str
     outcome: str
     met: bool
-    asked: Span | None
     quote: Span | None
 
 
@@ -157,8 +156,9 @@ def number_rows(findings: Findings) -> tuple[NumberRow, ...]:
 
 def request_rows(findings: Findings) -> tuple[RequestRow, ...]:
     return tuple(
-        RequestRow(id=i.id, label=OTHER_REQUESTS[i.id], outcome=OUTCOME_LABELS[i.outcome],
-                   met=i.outcome in REQUEST_MET[i.id], asked=i.asked, quote=i.quote)
+        RequestRow(id=i.id, label=OTHER_REQUESTS[i.id],
+                   outcome=OUTCOME_LABELS.get(i.outcome, i.outcome.replace("_", " ")),
+                   met=i.outcome in REQUEST_MET[i.id], quote=i.quote)
         for i in findings.items if i.id in OTHER_REQUESTS)
 
 
@@ -239,7 +239,8 @@ def _context(data: ReportInput, kind: str) -> dict:
         verdict_label=VERDICT_LABELS[findings.verdict],
         artifacts=[(a, getattr(present, a.key)) for a in ARTIFACTS],
         artifact_count=present.count, artifact_total=len(ARTIFACTS),
-        question_statuses=", ".join(f"{q.id} {STATUS_LABELS[q.status]}" for q in findings.questions),
+        question_statuses=", ".join(f"{q.id} {STATUS_LABELS[q.status]}"
+                                    for q in findings.questions),
         next_steps=next_steps(findings, email_on_page=kind == "html"
                               and data.followup_email is not None),
         followup_email=data.followup_email, followup_file=FOLLOWUP_FILE,

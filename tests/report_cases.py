@@ -55,8 +55,8 @@ def make_visit(case: Path, folder: Path) -> Path:
     it; a case with a visit date gets a consent record of that day, as `visit record` would."""
     facts = _facts(case)
     visit = create_visit(folder)
-    consent = ({"given_by": ["Dr. Brandt", "Jane Doe"], "time": f"{facts['visit_date']}T09:30:00+00:00"}
-               if facts["visit_date"] else None)
+    consent = ({"given_by": ["Dr. Brandt", "Jane Doe"],
+                "time": f"{facts['visit_date']}T09:30:00+00:00"} if facts["visit_date"] else None)
     visit.write_manifest(replace(visit.read_manifest(), audio_file=facts["audio_file"],
                                  markers=tuple(facts["markers"]), consent=consent))
     for name in ("findings.json", "transcript.json"):

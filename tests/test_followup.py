@@ -56,8 +56,8 @@ def test_followup_says_so_when_nothing_is_open(tmp_path):
 
 def test_the_email_names_the_day_of_a_recorded_visit(tmp_path):
     visit = VisitFolder(make_visit(GOLDEN / "red-flags", tmp_path / "visit"))
-    visit.write_manifest(replace(visit.read_manifest(),
-                                 consent={"given_by": ["Jane Doe"], "time": "2026-11-20T09:30:00+00:00"}))
+    consent = {"given_by": ["Jane Doe"], "time": "2026-11-20T09:30:00+00:00"}
+    visit.write_manifest(replace(visit.read_manifest(), consent=consent))
     result = CliRunner().invoke(main, ["followup", str(visit.path)])
     assert result.output.startswith(
         "Subject: Follow-up questions from my consultation on 20 November 2026\n")

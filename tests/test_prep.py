@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from selenium.webdriver.common.by import By
 
-from extract.questionset import load_question_set
+from extract.questionset import Item, load_question_set
 from recorder.cli import main
 from reports.prep import PrepInput, item_wording, render_prep_html
 from reports.render import ARTIFACTS
@@ -75,7 +75,8 @@ def test_the_prep_sheet_in_the_browser(browser, tmp_path):
     assert _flat(GOAL) in _flat(goal.text) and goal.get_attribute("data-example") == "false"
     questions = load_question_set()
     rows = browser.find_elements(By.CSS_SELECTOR, "li[data-question]")
-    assert [row.get_attribute("data-question") for row in rows] == [q.id for q in questions.questions]
+    assert [row.get_attribute("data-question") for row in rows] == \
+        [q.id for q in questions.questions]
     for row, question in zip(rows, questions.questions):
         assert question.text in row.text
         assert row.find_element(By.CSS_SELECTOR, ".notes").size["height"] >= 25  # room to write
@@ -96,11 +97,21 @@ def test_prep_with_another_question_set_and_no_goal_shows_its_example():
     for question in knee.questions:
         assert question.text.replace("'", "&#39;") in html
     assert knee.goal_example in html and 'data-example="true"' in html
+    for item in knee.items:
+        assert item_wording(item).replace("'", "&#39;") in html
     assert "Intra-annular fibrin injection" not in html  # the spine set's procedures are not
 
 
+def test_an_item_without_a_display_wording_is_asked_in_its_first_phrasing():
+    phrasings = ("could i have it in writing", "in writing?")
+    assert item_wording(Item(id="comparison", asked=phrasings)) == "Could I have it in writing?"
+    assert item_wording(Item(id="cost", asked=(), display="What will it cost?")) == \
+        "What will it cost?"
+
+
 def test_the_goal_is_printed_as_text_never_as_markup(tmp_path):
-    html = render_prep_html(PrepInput(load_question_set(), goal="<script>alert(1)</script> {{ x }}"))
+    goal = "<script>alert(1)</script> {{ x }}"
+    html = render_prep_html(PrepInput(load_question_set(), goal=goal))
     assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ x }}" in html and "<script" not in html
 
 
