@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/extract.py            # the table for the README
     .venv/bin/python benchmarks/extract.py --mistakes # ...and every disagreement with the labels
+    .venv/bin/python benchmarks/extract.py --audio 4  # ...and 4 visits spoken, through Whisper
 
 Runs extract.analyze over every consultation in tests/corpus (gold labels in each file, see
 tests/corpus/README.md) and prints, overall and per question or kind of finding: whether
@@ -14,8 +15,12 @@ strung together until it is about 9,000 words), as the median of several runs.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +32,7 @@ sys.path[0] = str(REPO)
 import click  # noqa: E402
 
 from extract.analyze import analyze  # noqa: E402
-from extract.corpus import Tally, read_corpus, score  # noqa: E402
+from extract.corpus import Consultation, Tally, evaluate, read_corpus  # noqa: E402
 from extract.nlp import load_nlp  # noqa: E402
 from extract.questionset import load_question_set  # noqa: E402
 from extract.sentences import split_sentences  # noqa: E402
@@ -41,21 +46,6 @@ QUESTION_ROWS = ("all questions", "Q1", "Q2", "Q3", "Q4", "Q5")
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
-
-
-def run_corpus(nlp, folder: Path = CORPUS) -> tuple[dict[str, Tally], int, int]:
-    """Score every consultation; returns the tallies, the number of files and of words."""
-    default = load_question_set()
-    sets = {}
-    tallies: dict[str, Tally] = {}
-    consultations = read_corpus(folder)
-    for consultation in consultations:
-        name = consultation.gold.question_set
-        if name and name not in sets:
-            sets[name] = load_question_set(REPO / "extract" / name)
-        findings = analyze(consultation.transcript, sets[name] if name else default, nlp)
-        score(consultation.name, findings, consultation.gold, tallies)
-    return tallies, len(consultations), sum(c.words for c in consultations)
 
 
 def _one_hour(consultations) -> Transcript:
@@ -97,6 +87,49 @@ def timings(nlp) -> tuple[float, float, int]:
             hour_words)
 
 
+def _make_sample():
+    """samples/make_sample.py, which renders a script with espeak-ng (not a package)."""
+    spec = importlib.util.spec_from_file_location("make_sample", REPO / "samples" / "make_sample.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def render_consultation(consultation: Consultation, folder: Path) -> Path:
+    """Speak a consultation with espeak-ng: the surgeon's voice for clinic staff, the
+    patient's for the patient and companions. Returns the mp3."""
+    staff = ("SURGEON", "NURSE", "PA")
+    script = [f"{'SURGEON' if speaker in staff else 'PATIENT'}: {words}"
+              for speaker, words in consultation.turns]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "script.txt").write_text("\n".join(script) + "\n", encoding="utf-8")
+    _make_sample().render(folder)
+    return folder / "visit.mp3"
+
+
+def audio_check(count: int) -> list[str]:
+    """The whole chain (espeak-ng audio -> `visit process`) on the `count` shortest
+    consultations of the default question set: one line per consultation."""
+    chosen = sorted((c for c in read_corpus(CORPUS) if not c.gold.question_set),
+                    key=lambda c: c.words)[:count]
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for consultation in chosen:
+            audio = render_consultation(consultation, Path(tmp) / consultation.name)
+            out = Path(tmp) / f"{consultation.name}-visit"
+            began = time.perf_counter()
+            subprocess.run([str(REPO / ".venv" / "bin" / "visit"), "process", str(audio),
+                            "--out", str(out)], check=True, capture_output=True)
+            seconds = time.perf_counter() - began
+            findings = json.loads((out / "findings.json").read_text())
+            right = sum(q["status"] == consultation.gold.statuses[q["id"]]
+                        for q in findings["questions"])
+            lines.append(f"| {consultation.name} | {right} / {len(findings['questions'])} | "
+                         f"{findings['verdict'] == consultation.gold.verdict} | {seconds:.1f} s |")
+    return ["| consultation (audio) | statuses right | verdict right | visit process |",
+            "| --- | --- | --- | --- |", *lines]
+
+
 def table(tallies: dict[str, Tally]) -> list[str]:
     lines = ["| item | asked precision | asked recall | status accuracy | overclaims | "
              "key-fact recall |", "| --- | --- | --- | --- | --- | --- |"]
@@ -115,7 +148,11 @@ def table(tallies: dict[str, Tally]) -> list[str]:
 @click.command()
 @click.option("--mistakes", is_flag=True, help="Also list every disagreement with the labels.")
 @click.option("--no-timing", is_flag=True, help="Skip the speed measurement.")
-def main(mistakes: bool, no_timing: bool) -> None:
+@click.option("--blank-pipeline", is_flag=True,
+              help="Use spaCy's blank English pipeline (the fallback without a model).")
+@click.option("--audio", type=int, default=0, metavar="N",
+              help="Also render the N shortest visits with espeak-ng and run `visit process`.")
+def main(mistakes: bool, no_timing: bool, blank_pipeline: bool, audio: int) -> None:
     """Print the matching benchmark table over tests/corpus.
 
     Example:
@@ -123,15 +160,26 @@ def main(mistakes: bool, no_timing: bool) -> None:
         .venv/bin/python benchmarks/extract.py --mistakes
     """
     nlp = load_nlp()
-    tallies, files, words = run_corpus(nlp)
-    click.echo(f"{files} consultations, {words} words, spaCy pipeline: "
-               f"{nlp.meta.get('name', 'blank')}\n")
+    if blank_pipeline:
+        import spacy
+
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+    consultations = read_corpus(CORPUS)
+    tallies = evaluate(consultations, nlp)
+    words = sum(c.words for c in consultations)
+    pipeline = "blank English, rule-based sentences" if blank_pipeline else nlp.meta["name"]
+    click.echo(f"{len(consultations)} consultations, {words} words, spaCy pipeline: "
+               f"{pipeline}\n")
     click.echo("\n".join(table(tallies)))
     if not no_timing:
         per_thousand, hour_s, hour_words = timings(nlp)
         click.echo(f"\nSpeed (median of {TIMING_RUNS}): {per_thousand:.3f} s per 1,000 words "
                    f"over the corpus; a one-hour transcript ({hour_words} words) in "
                    f"{hour_s:.2f} s.")
+    if audio:
+        click.echo("")
+        click.echo("\n".join(audio_check(audio)))
     if mistakes:
         click.echo("\nMistakes:")
         for key, tally in tallies.items():

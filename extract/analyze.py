@@ -220,14 +220,17 @@ class _Askings:
         if index + 1 >= len(sentences):
             return None
         first, second = sentences[index], sentences[index + 1]
+        if self._score_one(target, scores, index + 1):
+            return None
+        joined = f"{first.norm} {second.norm}"
+        best = target.best_form(joined)
+        if best[0] >= VERBATIM_CUTOFF:
+            return best  # read verbatim; the recogniser put a "?" or "." in the middle
         if second.pause_before >= TURN_PAUSE_S and not _is_fragment(first.norm):
             return None  # two turns, not one question cut in two
         if not (_is_fragment(first.norm) or _leans_on_previous(second.norm)):
             return None
-        if self._score_one(target, scores, index + 1):
-            return None
-        joined = f"{first.norm} {second.norm}"
-        return target.score(joined, target.best_form(joined))
+        return target.score(joined, best)
 
 
 def _words_before(words: list[str], char: int) -> int:

@@ -15,8 +15,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extract.analyze import analyze
 from extract.findings import STATUSES, Findings
 from extract.normalize import normalize
+from extract.questionset import QuestionSet, load_question_set
 from recorder.errors import BadInput
 from recorder.transcript import Segment, Transcript, Word
 
@@ -253,3 +255,16 @@ def score(name: str, findings: Findings, gold: Gold, tallies: dict[str, Tally]) 
     accuracy("red flags", sorted({f.kind for f in findings.red_flags}), sorted(set(gold.red_flags)),
              "red flags")
     accuracy("verdict", findings.verdict, gold.verdict, "verdict")
+
+
+def evaluate(consultations: tuple[Consultation, ...], nlp) -> dict[str, Tally]:
+    """Analyse every consultation with its question set and score it against its labels."""
+    sets: dict[str | None, QuestionSet] = {None: load_question_set()}
+    tallies: dict[str, Tally] = {}
+    for consultation in consultations:
+        name = consultation.gold.question_set
+        if name not in sets:
+            sets[name] = load_question_set(Path(__file__).parent / name)
+        findings = analyze(consultation.transcript, sets[name], nlp)
+        score(consultation.name, findings, consultation.gold, tallies)
+    return tallies

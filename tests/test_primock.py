@@ -1,10 +1,11 @@
 """57 real primary-care consultations in which none of our questions is asked.
 
 A real-world check on false alarms: the analyzer must find no question asked there, even
-though words such as "pain", "percent", "scan" and "physio" occur.
+though words such as "pain", "percent", "scan" and "physio" occur, and raise no red flag.
 """
 
 from extract.analyze import analyze
+from extract.findings import SurgeonNumbers
 from recorder.transcript import read_transcript
 from tests.conftest import PRIMOCK_DIR
 
@@ -17,5 +18,11 @@ def test_no_question_is_found_in_real_consultations_that_never_ask_them(nlp, que
         if found:
             asked[path.name] = found
         assert findings.verdict == "second_consultation_warranted"
-        assert findings.surgeon_numbers.fusions_per_year is None
+        assert findings.surgeon_numbers == SurgeonNumbers()
+        # No red flag, no goal, nothing agreed or refused: a GP visit asks for no written
+        # comparison and no cost (a patient asking a GP for a referral is real, and "said").
+        assert findings.red_flags == () and findings.goal is None, path.name
+        outcomes = {i.id: i.outcome for i in findings.items}
+        assert outcomes["comparison"] == outcomes["cost"] == "not_discussed", path.name
+        assert "agreed" not in outcomes.values() and "refused" not in outcomes.values()
     assert asked == {}

@@ -1,0 +1,41 @@
+"""The whole chain on one corpus consultation spoken aloud: espeak-ng audio -> real Whisper ->
+the analyzer, compared with the consultation's labels (about 15 s)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from click.testing import CliRunner
+
+from extract.corpus import read_consultation, score
+from extract.findings import Findings
+from recorder.cli import main
+from tests.conftest import REPO
+
+# Short, and hard where it matters: a bare "not a candidate" that must stay unanswered.
+SPOKEN = REPO / "tests" / "corpus" / "12-not-candidate-no-reason.txt"
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("extract_benchmark",
+                                                  REPO / "benchmarks" / "extract.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_spoken_consultation_gets_its_labelled_statuses(tmp_path):
+    consultation = read_consultation(SPOKEN)
+    audio = _benchmark().render_consultation(consultation, tmp_path / "spoken")
+    out = tmp_path / "visit"
+    result = CliRunner().invoke(main, ["process", str(audio), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    findings = Findings.from_json((out / "findings.json").read_text())
+    tallies = {}
+    score(consultation.name, findings, consultation.gold, tallies)
+    assert tallies["all questions"].overclaims == 0
+    assert {q.id: q.status for q in findings.questions} == consultation.gold.statuses
+    assert findings.verdict == consultation.gold.verdict
+    transcript = json.loads((out / "transcript.json").read_text())
+    assert transcript["engine"] == "faster-whisper"

@@ -1,0 +1,108 @@
+"""Single behaviours of the matcher, each on a few turns made into a timed transcript.
+
+The labelled corpus (test_extract_corpus.py) measures the whole; these name what broke.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.analyze import analyze
+from extract.corpus import script_transcript
+from extract.findings import Findings
+
+Q5 = ("If I delay surgery by six months while trying non-surgical options, what is the "
+      "realistic risk of irreversible damage?")
+Q3 = ("Have you reviewed whether I am a candidate for biologic disc repair such as "
+      "intra-annular fibrin injection?")
+
+
+@pytest.fixture(scope="module")
+def run(nlp, question_set):
+    def findings(*turns: str, seed: str = "unit") -> Findings:
+        pairs = tuple((line.split(":", 1)[0], line.split(":", 1)[1].strip()) for line in turns)
+        return analyze(script_transcript(pairs, seed), question_set, nlp)
+    return findings
+
+
+def test_a_number_inside_a_deflection_is_not_a_quantified_risk(run):
+    findings = run(f"PATIENT: {Q5}",
+                   "SURGEON: You're fifty two. You don't want to wait until you're fifty three.")
+    q5 = findings.question("Q5")
+    assert q5.status == "unanswered" and "you don't want to wait" in q5.evidence
+    assert not findings.artifacts.delay_risk_understood
+
+
+def test_vague_reassurance_is_partial_and_a_proportion_answers(run):
+    assert run(f"PATIENT: {Q5}", "SURGEON: The risk is low, it is unlikely.").question(
+        "Q5").status == "partial"
+    answered = run(f"PATIENT: {Q5}", "SURGEON: Rare, under one in a hundred.").question("Q5")
+    assert answered.status == "answered" and "1 in 100" in answered.facts
+
+
+def test_not_a_candidate_needs_a_reason(run):
+    bare = run(f"PATIENT: {Q3}", "SURGEON: You're not a candidate.")
+    assert bare.question("Q3").status == "unanswered"
+    assert [f.kind for f in bare.red_flags] == ["not_candidate_no_reason"]
+    reasoned = run(f"PATIENT: {Q3}", "SURGEON: You're not a candidate, because the disc "
+                   "has collapsed and there is no tear left to seal.")
+    assert reasoned.question("Q3").status == "answered" and not reasoned.red_flags
+
+
+def test_garbled_recogniser_text_without_punctuation_is_still_matched(run):
+    findings = run("PATIENT: have you reviewed whether i am a candidate for biologic disk repair "
+                   "such as intra annular fiber injection",
+                   "SURGEON: yes you could be a candidate because the tear at l five s one is "
+                   "small and spinal decompression therapy helps thirty six point eight percent")
+    q3 = findings.question("Q3")
+    assert q3.status == "answered" and "because" in q3.facts
+    discussed = {p.id for p in findings.procedures if p.discussed}
+    assert discussed == {"fibrin", "decompression"}
+
+
+def test_a_question_run_into_its_answer_is_cut_apart(run):
+    # One unpunctuated run: the question's wording is cut out, the rest is the reply.
+    findings = run("PATIENT: what percentage of patients with this exact diagnosis improve "
+                   "without surgery i'd say fifty five percent or so improve without surgery "
+                   "with therapy")
+    q2 = findings.question("Q2")
+    assert q2.status == "answered"
+    assert "fifty five" not in q2.asked.text and "fifty five" in q2.answer.text
+
+
+def test_a_question_asked_twice_is_one_question_judged_by_its_best_reply(run):
+    q2 = "What percentage of patients with this exact diagnosis improve without surgery?"
+    findings = run(f"PATIENT: {q2}", "SURGEON: It varies.", "PATIENT: Sorry, I'll ask again. "
+                   f"{q2}", "SURGEON: About half, fifty percent.")
+    assert [q.id for q in findings.questions if q.asked] == ["Q2"]
+    assert findings.question("Q2").status == "answered"
+    assert "50%" in findings.question("Q2").facts
+
+
+def test_two_questions_read_together_share_the_reply(run):
+    findings = run("PATIENT: Based on my imaging, what is the specific structural problem "
+                   "causing my pain? And what percentage of patients with this exact diagnosis "
+                   "improve without surgery?",
+                   "SURGEON: An annular tear at L5-S1. About sixty percent improve.")
+    assert [findings.question(q).status for q in ("Q1", "Q2")] == ["answered", "answered"]
+    assert findings.question("Q1").answer_confidence == "medium"
+
+
+def test_surgical_decompression_and_a_platelet_count_are_not_the_named_procedures(run):
+    findings = run("SURGEON: Your platelet count is normal. I recommend a laminectomy, a "
+                   "surgical decompression.")
+    assert not any(p.discussed for p in findings.procedures)
+
+
+def test_a_referral_to_another_surgeon_is_not_the_referral_asked_for(run):
+    findings = run("PATIENT: Could you refer me to a non-surgical spine specialist?",
+                   "SURGEON: I'll send you to my partner, he's a spine surgeon.")
+    referral = next(i for i in findings.items if i.id == "referral")
+    assert referral.outcome == "other_surgeon" and not findings.artifacts.referral
+
+
+def test_the_answer_confidence_survives_the_json_round_trip(run):
+    findings = run(f"PATIENT: {Q5}", "SURGEON: About two percent.")
+    assert findings.question("Q5").answer_confidence in ("high", "medium")
+    again = Findings.from_json(findings.to_json())
+    assert again.question("Q5").answer_confidence == findings.question("Q5").answer_confidence
