@@ -498,10 +498,17 @@ def models_list(models_dir):
         click.echo(f"  {packaged.name:10} from {packaged.pip_names}")
 
 
+def engine_option(command):
+    from recorder.models import FASTER_WHISPER, OPENAI_WHISPER
+
+    return click.option("--engine", type=click.Choice((FASTER_WHISPER, OPENAI_WHISPER)),
+                        default=FASTER_WHISPER, show_default=True,
+                        help="The engine the model is for.")(command)
+
+
 @models.command("install")
 @click.argument("name")
-@click.option("--engine", type=click.Choice(("faster-whisper", "openai-whisper")),
-              default="faster-whisper", show_default=True, help="The engine the model is for.")
+@engine_option
 @models_dir_option
 def models_install(name, engine, models_dir):
     """Download an official Whisper model once (needs internet), with a progress bar.
@@ -538,7 +545,8 @@ def models_verify(models_dir):
     Example:
         visit models verify
     """
-    from recorder.models import BadInput, installed_models, models_dir as resolve_models_dir
+    from recorder.errors import BadInput
+    from recorder.models import installed_models, models_dir as resolve_models_dir
 
     installed = installed_models(resolve_models_dir(models_dir))
     for model in installed:

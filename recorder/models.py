@@ -311,7 +311,7 @@ def _install_ctranslate2(name: str, folder: Path) -> Path:
 
 
 def _install_openai(name: str, folder: Path, on_progress: DownloadProgress | None) -> Path:
-    import urllib.error
+    import http.client
     import urllib.request
 
     url = _openai_urls()[name]
@@ -329,7 +329,7 @@ def _install_openai(name: str, folder: Path, on_progress: DownloadProgress | Non
                 done += len(chunk)
                 if on_progress:
                     on_progress(done, total)
-    except (OSError, urllib.error.URLError) as error:
+    except (OSError, http.client.HTTPException) as error:  # URLError and timeouts are OSErrors
         staging.unlink(missing_ok=True)
         raise _download_failed(name, error) from None
     if digest.hexdigest() != expected:
