@@ -202,6 +202,7 @@ def format_status(status: Status) -> str:
 
 class Stream(Protocol):
     alive: bool
+    overflows: int  # times sound was lost because the computer was too busy to take it
 
     def read(self, timeout_s: float) -> np.ndarray | None: ...
 
@@ -266,6 +267,7 @@ def _loop(recorder: Recorder, stream: Stream, controls: Controls,
           duration_s: float | None) -> Outcome:
     last_audio = time.monotonic()
     low_disk_warned = False
+    overflows_told = 0
     while True:
         block = stream.read(READ_TIMEOUT_S)
         if block is not None:
@@ -288,6 +290,11 @@ def _loop(recorder: Recorder, stream: Stream, controls: Controls,
             controls.say(f"No sound for {SILENCE_WARNING_S:.0f} s: is the microphone "
                          "muted, or the wrong one? Check it, or stop and choose another "
                          "with --device (see `visit record --list-devices`).")
+        if stream.overflows > overflows_told:
+            overflows_told = stream.overflows
+            controls.say(f"The computer was too busy and a moment of sound was lost at "
+                         f"{clock(recorder.elapsed_s)} ({overflows_told} so far); close other "
+                         "programs if you can.")
         status = recorder.status(controls.free_bytes())
         if status.disk_minutes_left < LOW_DISK_WARNING_MINUTES and not low_disk_warned:
             low_disk_warned = True
@@ -448,6 +455,7 @@ class Recording:
     duration_s: float
     markers: tuple[Marker, ...]
     outcome: Outcome
+    overflows: int  # moments of sound lost because the computer was too busy
 
 
 def _start_take(visit: VisitFolder, take: str, consent: dict, source: str) -> None:
@@ -489,7 +497,8 @@ def record_visit(folder: Path, take: str, consent: dict, stream: Stream, *, sour
                             free_bytes=lambda: shutil.disk_usage(visit.path).free)
         outcome = capture(recorder, stream, controls, duration_s)
     status_line.end()
-    recording = Recording(visit, path, recorder.elapsed_s, tuple(recorder.markers), outcome)
+    recording = Recording(visit, path, recorder.elapsed_s, tuple(recorder.markers), outcome,
+                          stream.overflows)
     try:
         _finish_take(recording, source)
     except OSError:
@@ -508,7 +517,7 @@ def _finish_take(recording: Recording, source: str) -> None:
     visit.write_manifest(replace(manifest, audio_sha256=sha256_of(recording.path)))
     visit.record_stage("record", file=recording.path.name, device=source,
                        duration_s=round(recording.duration_s, 2), sample_rate=SAMPLE_RATE,
-                       stopped=recording.outcome.stopped)
+                       stopped=recording.outcome.stopped, overflows=recording.overflows)
 
 
 def fault_message(recording: Recording, next_step: str | None = None) -> str:

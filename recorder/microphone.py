@@ -17,6 +17,9 @@ from recorder.audio import SAMPLE_RATE
 from recorder.errors import DeviceError, NotInstalled
 
 BLOCK_S = 0.1  # seconds of audio per callback: what a crash can catch in flight
+# The sound system holds this much for a process too busy to read it (a laptop transcribing
+# or updating); a crash loses it with the block in flight, still under a second.
+INPUT_LATENCY_S = 0.5
 QUEUE_BLOCKS = 600  # one minute of blocks waiting for a stalled disk before any is dropped
 # A sound server can take a moment to deliver a new stream's first block (1.6 s measured on
 # a fresh PulseAudio); "Recording" is said only once sound really flows.
@@ -135,12 +138,13 @@ class MicrophoneStream:
         self._sd = sd
         self._blocks: queue.Queue[np.ndarray] = queue.Queue(QUEUE_BLOCKS)
         self._flowing = threading.Event()
+        self.overflows = 0  # times the sound system dropped sound the process was too slow for
         self._resample = Resampler(microphone.rate_hz) if microphone.rate_hz != SAMPLE_RATE else None
         try:
             self._stream = sd.InputStream(device=microphone.index, samplerate=microphone.rate_hz,
                                           channels=1, dtype="int16",
                                           blocksize=int(microphone.rate_hz * BLOCK_S),
-                                          callback=self._on_block)
+                                          latency=INPUT_LATENCY_S, callback=self._on_block)
             self._stream.start()
         except sd.PortAudioError as error:
             raise DeviceError(f"{microphone.name} could not be opened ({error}); close other "
@@ -153,6 +157,8 @@ class MicrophoneStream:
                               "--list-devices`).")
 
     def _on_block(self, indata, frames, time_info, status) -> None:
+        if status.input_overflow:
+            self.overflows += 1
         try:
             self._blocks.put_nowait(indata[:, 0].copy())
         except queue.Full:

@@ -85,6 +85,26 @@ def similarity(recording: Path, reference: Path) -> tuple[float, float]:
     return float(np.corrcoef(heard, ref[:heard.size])[0, 1]), lag / SAMPLE_RATE
 
 
+def share_of_windows_heard(recording: Path, reference: Path, window_s: float = 5.0) -> float:
+    """The share of the reference's windows found in the recording (correlation > 0.9),
+    each searched near where the one before was found: a gap in playback on a busy machine
+    shifts what follows without hiding it."""
+    rec, ref = load_audio(recording), load_audio(reference)
+    size, found, offset = int(window_s * SAMPLE_RATE), 0, 0
+    starts = range(0, ref.size - size + 1, size)
+    for start in starts:
+        window = ref[start:start + size]
+        region = rec[max(0, start + offset - SAMPLE_RATE):start + offset + size + SAMPLE_RATE]
+        n = region.size + size
+        cross = np.fft.irfft(np.fft.rfft(region, n) * np.conj(np.fft.rfft(window, n)), n)
+        lag = int(np.argmax(cross[:region.size - size + 1]))
+        heard = region[lag:lag + size]
+        if np.corrcoef(heard, window)[0, 1] > 0.9:
+            found += 1
+            offset = max(0, start + offset - SAMPLE_RATE) + lag - start
+    return found / len(starts)
+
+
 def manifest(folder: Path) -> dict:
     return json.loads((folder / "manifest.json").read_text())
 
@@ -346,7 +366,7 @@ def test_a_visit_recorded_from_the_microphone_gives_the_same_answers(vmic, tmp_p
     vmic.play(source).wait()
     _, err = child.communicate(timeout=CHILD_TIMEOUT_S)
     assert child.returncode == 0, err
-    assert similarity(folder / "recording.wav", source)[0] > 0.95
+    assert share_of_windows_heard(folder / "recording.wav", source) >= 0.9
     result = CliRunner().invoke(main, ["process", str(folder)])
     assert result.exit_code == 0, result.output
     recorded = json.loads((folder / "findings.json").read_text())

@@ -38,6 +38,7 @@ class ListStream:
         self._items = list(items)
         self._unplug = unplug_after
         self.closed = False
+        self.overflows = 0
 
     @property
     def alive(self) -> bool:
@@ -331,3 +332,18 @@ def test_the_manifest_keeps_each_takes_consent(tmp_path):
     assert earlier["recording"] == "recording.wav" and earlier["markers"] == [{"time": 3.0,
                                                                                 "note": ""}]
     assert earlier["given_by"] == ["Dr. Brandt", "Jane Doe"]
+
+
+def test_sound_lost_to_a_busy_computer_is_told_once_per_loss():
+    said = []
+
+    class Busy(ListStream):
+        def read(self, timeout_s):
+            if len(self._items) in (15, 5):  # the sound system dropped sound twice
+                self.overflows += 1
+            return super().read(timeout_s)
+
+    capture.capture(Recorder(MemorySink()), Busy(blocks(tone(2.0))), controls(said=said),
+                    duration_s=2.0)
+    told = [line for line in said if "too busy" in line]
+    assert len(told) == 2 and "(2 so far)" in told[1]
