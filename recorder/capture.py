@@ -71,23 +71,36 @@ def parse_names(text: str) -> tuple[str, ...]:
     return tuple(p for p in (part.strip() for part in parts) if p)
 
 
-def consent_record(names: tuple[str, ...], method: str) -> dict:
-    """The consent log entry for the manifest: who agreed, when, how, to what, with what."""
+@dataclass(frozen=True)
+class Consent:
+    """Who agreed to be recorded, when, how the tool was told, and to which words."""
+
+    given_by: tuple[str, ...]
+    time: str  # ISO time
+    method: str  # one of CONSENT_METHODS
+    script: str = CONSENT_SCRIPT
+    tool_version: str = __version__
+
+    def for_take(self, take: str) -> dict:
+        """The manifest's consent record for the recording `take`."""
+        return {**asdict(self), "given_by": list(self.given_by), "recording": take}
+
+    def spoken_prompt(self) -> str:
+        """What to say as the recording's first words, so the file carries its consent."""
+        names = self.given_by
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return (f'Recording. Please begin by saying: "{who} agreed to record this '
+                f'conversation."')
+
+
+def consent_given(names: tuple[str, ...], method: str) -> Consent:
+    """Consent given now by everyone named; refuses an empty list of names."""
     if not names:
         raise BadInput("Consent needs the name of everyone who agreed; give them with "
                        "--consent-by \"Dr. Brandt, Jane Doe\".")
     if method not in CONSENT_METHODS:
         raise ValueError(f"unknown consent method {method!r}")
-    return {"given_by": list(names), "time": now_iso(), "method": method,
-            "script": CONSENT_SCRIPT, "tool_version": __version__}
-
-
-def spoken_consent_prompt(consent: dict) -> str:
-    """What to say as the recording's first words, so the file carries its own consent."""
-    names = consent["given_by"]
-    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return (f'Recording. Please begin by saying: "{who} agreed to record this '
-            f'conversation."')
+    return Consent(names, now_iso(), method)
 
 
 # --- The pure core ------------------------------------------------------------------------
@@ -407,7 +420,7 @@ def keyboard(stdin=None) -> Iterator[Callable[[], str]]:
     """Single key presses (no Enter needed) while recording, when stdin is a terminal;
     elsewhere no keys ever arrive. Ctrl-C still sends SIGINT."""
     stdin = stdin or sys.stdin
-    if not stdin.isatty():
+    if not _in_foreground(stdin):
         yield lambda: ""
         return
     fd = stdin.fileno()
@@ -429,6 +442,15 @@ def keyboard(stdin=None) -> Iterator[Callable[[], str]]:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         except termios.error:
             pass  # the terminal is gone: nothing to restore
+
+
+def _in_foreground(stdin) -> bool:
+    """Stdin is the terminal this process runs in the foreground of (a background job that
+    changed the terminal's settings would be stopped by the system)."""
+    try:
+        return stdin.isatty() and os.tcgetpgrp(stdin.fileno()) == os.getpgrp()
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -458,11 +480,11 @@ class Recording:
     overflows: int  # moments of sound lost because the computer was too busy
 
 
-def _start_take(visit: VisitFolder, take: str, consent: dict, source: str) -> None:
+def _start_take(visit: VisitFolder, take: str, consent: Consent, source: str) -> None:
     """Point the manifest at the new take before any audio is written, with its consent;
     an earlier take's consent and markers move to `earlier_takes`."""
     manifest = visit.read_manifest()
-    record = {**consent, "recording": take}
+    record = consent.for_take(take)
     if manifest.consent:
         earlier = {k: v for k, v in manifest.consent.items() if k != "earlier_takes"}
         record["earlier_takes"] = [*manifest.consent.get("earlier_takes", []),
@@ -471,7 +493,7 @@ def _start_take(visit: VisitFolder, take: str, consent: dict, source: str) -> No
                                  audio_source=source, consent=record, markers=()))
 
 
-def record_visit(folder: Path, take: str, consent: dict, stream: Stream, *, source: str,
+def record_visit(folder: Path, take: str, consent: Consent, stream: Stream, *, source: str,
                  duration_s: float | None = None, terminal=None) -> Recording:
     """Record from an open `stream` into `folder`/`take`, after consent was given.
 
@@ -491,7 +513,7 @@ def record_visit(folder: Path, take: str, consent: dict, stream: Stream, *, sour
     with (WavWriter(path, SAMPLE_RATE) as writer, stop_signals() as stop_requested,
           keyboard() as keys):
         recorder = Recorder(writer)
-        status_line.say(spoken_consent_prompt(consent))
+        status_line.say(consent.spoken_prompt())
         controls = Controls(keys=keys, stop_requested=stop_requested, show=status_line.show,
                             say=status_line.say, on_marker=save_marker,
                             free_bytes=lambda: shutil.disk_usage(visit.path).free)

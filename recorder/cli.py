@@ -168,11 +168,11 @@ def _echo_summary(findings, files=None) -> None:
 
 # --- Commands ---------------------------------------------------------------------------
 
-def _ask_consent() -> dict:
+def _ask_consent():
     """Shows the script to read aloud and asks who agreed; refusing records nothing."""
     import textwrap
 
-    from recorder.capture import CONSENT_SCRIPT, consent_record, parse_names
+    from recorder.capture import CONSENT_SCRIPT, consent_given, parse_names
     from recorder.errors import ConsentRefused
 
     click.echo("Before anything is recorded, ask everyone in the room. You could say:\n",
@@ -187,7 +187,7 @@ def _ask_consent() -> dict:
         names = click.prompt("Who agreed? Everyone's name, separated by commas", err=True)
     except click.Abort:
         raise refused from None
-    return consent_record(parse_names(names), "asked at the prompt")
+    return consent_given(parse_names(names), "asked at the prompt")
 
 
 @main.command()
@@ -230,7 +230,7 @@ def record(folder, consent_by, duration, device, list_devices, new_take, expect_
     mic = microphone.choose_microphone(device)
     capture.check_disk(folder, duration / 60 if duration else expect_minutes)
     consent = (_ask_consent() if consent_by is None else
-               capture.consent_record(capture.parse_names(consent_by), "--consent-by"))
+               capture.consent_given(capture.parse_names(consent_by), "--consent-by"))
     recording = capture.record_visit(folder, take, consent, microphone.MicrophoneStream(mic),
                                      source=f"microphone: {mic.name}", duration_s=duration)
     if recording.outcome.fault:

@@ -14,7 +14,7 @@ import soundfile as sf
 
 from recorder import capture
 from recorder.audio import SAMPLE_RATE
-from recorder.capture import (SILENCE_WARNING_S, Controls, Marker, Recorder, consent_record,
+from recorder.capture import (SILENCE_WARNING_S, Controls, Marker, Recorder, consent_given,
                               format_status, parse_names, plan_take)
 from recorder.errors import BadInput, NotEnoughSpace
 from recorder.wavfile import HEADER_BYTES, WavWriter, repair_wav
@@ -84,16 +84,18 @@ def test_names_of_everyone_who_agreed(text, names):
 
 
 def test_the_consent_record_says_who_when_how_and_to_what():
-    record = consent_record(("Dr. Brandt", "Jane Doe"), "--consent-by")
+    consent = consent_given(("Dr. Brandt", "Jane Doe"), "--consent-by")
+    record = consent.for_take("recording.wav")
     assert record["given_by"] == ["Dr. Brandt", "Jane Doe"]
     assert record["method"] == "--consent-by" and record["script"] == capture.CONSENT_SCRIPT
     assert record["tool_version"] and record["time"][:2] == "20"
-    assert "Dr. Brandt and Jane Doe agreed" in capture.spoken_consent_prompt(record)
+    assert record["recording"] == "recording.wav"
+    assert "Dr. Brandt and Jane Doe agreed" in consent.spoken_prompt()
 
 
 def test_consent_without_a_name_is_refused():
     with pytest.raises(BadInput, match="--consent-by"):
-        consent_record((), "--consent-by")
+        consent_given((), "--consent-by")
 
 
 # --- The crash-safe WAV ---------------------------------------------------------------
@@ -317,12 +319,12 @@ def test_the_manifest_keeps_each_takes_consent(tmp_path):
     from recorder.visit import create_visit
 
     visit = create_visit(tmp_path / "v")
-    first = consent_record(("Dr. Brandt", "Jane Doe"), "--consent-by")
+    first = consent_given(("Dr. Brandt", "Jane Doe"), "--consent-by")
     capture._start_take(visit, "recording.wav", first, "microphone: test")
     manifest = visit.read_manifest()
     visit.write_manifest(type(manifest)(**{**manifest.__dict__,
                                           "markers": ({"time": 3.0, "note": ""},)}))
-    second = consent_record(("Dr. Brandt",), "asked at the prompt")
+    second = consent_given(("Dr. Brandt",), "asked at the prompt")
     capture._start_take(visit, "recording-2.wav", second, "microphone: test")
     data = json.loads(visit.manifest_path.read_text())
     assert data["audio_file"] == "recording-2.wav" and data["markers"] == []
