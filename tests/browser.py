@@ -5,6 +5,7 @@ prints. Shared by the report and prep-sheet tests."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import subprocess
 import time
@@ -29,6 +30,7 @@ def start_chromium(profile: Path, width: int = 1000, height: int = 900):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={width},{height}")
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # for fetched_urls
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
@@ -42,6 +44,24 @@ def wait_for(condition, what: str, timeout_s: float = WAIT_S):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.05)
+
+
+def fetched_urls(driver) -> list[str]:
+    """Every request the browser made since the last call (the page, its audio, anything else,
+    and Chromium's own chrome:// and data: pages), from its DevTools network log."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+NETWORK_SCHEMES = ("http:", "https:", "ws:", "wss:", "ftp:")
+
+
+def network_urls(urls: list[str]) -> list[str]:
+    return [url for url in urls if url.lower().startswith(NETWORK_SCHEMES)]
 
 
 def full_page_screenshot(driver, path: Path) -> bytes:

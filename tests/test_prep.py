@@ -13,8 +13,8 @@ from extract.questionset import Item, load_question_set
 from recorder.cli import main
 from reports.prep import PrepInput, item_wording, render_prep_html
 from reports.render import ARTIFACTS
-from tests.browser import (full_page_screenshot, pdf_info, pdf_pages, pdf_text, print_to_pdf,
-                           start_chromium, wait_for)
+from tests.browser import (fetched_urls, full_page_screenshot, network_urls, pdf_info,
+                           pdf_pages, pdf_text, print_to_pdf, start_chromium, wait_for)
 
 # The goal and its follow-up sentence from questions.md: a long goal, the hardest to fit.
 GOAL = ("I want to return to lifting my grandchildren without back pain and I want to exhaust "
@@ -67,10 +67,13 @@ def test_prep_prints_everything_on_one_page(tmp_path, paper):
 def test_the_prep_sheet_in_the_browser(browser, tmp_path):
     out, result = _prep(tmp_path, "--goal", GOAL)
     assert result.exit_code == 0, result.output
+    fetched_urls(browser)  # forget what the browser fetched before
     browser.get(out.resolve().as_uri())
     wait_for(lambda: browser.execute_script("return document.readyState") == "complete",
              "the sheet to load")
     assert full_page_screenshot(browser, tmp_path / "prep.png").startswith(b"\x89PNG")
+    fetched = fetched_urls(browser)
+    assert out.resolve().as_uri() in fetched and network_urls(fetched) == []  # works offline
     goal = browser.find_element(By.ID, "goal")
     assert _flat(GOAL) in _flat(goal.text) and goal.get_attribute("data-example") == "false"
     questions = load_question_set()

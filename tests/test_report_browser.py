@@ -10,8 +10,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from reports.render import MACHINE_NOTE, STATUS_LABELS, VERDICT_HEADLINES, render_html
-from tests.browser import (full_page_screenshot, pdf_info, pdf_pages, pdf_text, print_to_pdf,
-                           start_chromium, wait_for)
+from tests.browser import (fetched_urls, full_page_screenshot, network_urls, pdf_info,
+                           pdf_pages, pdf_text, print_to_pdf, start_chromium, wait_for)
 from tests.report_cases import GOLDEN, report_input
 
 PAPER_NAMES = {"a4": "A4", "letter": "letter"}  # as pdfinfo names the page size
@@ -77,10 +77,14 @@ def test_the_report_shows_the_verdict_and_each_question_with_its_status(
 
 def test_a_play_button_moves_the_recording_to_that_answer(browser, processed_sample,
                                                          sample_findings):
+    fetched_urls(browser)  # forget what the browser fetched before
     _open(browser, processed_sample / "report.html")
     wait_for(lambda: browser.execute_script(
         "return document.getElementById('recording').readyState") >= 1,
         "the recording's metadata (readyState HAVE_METADATA)")
+    fetched = fetched_urls(browser)
+    assert (processed_sample / "recording.mp3").resolve().as_uri() in fetched
+    assert network_urls(fetched) == []  # the page and its recording, nothing from a network
     answered = [q for q in sample_findings["questions"] if q["answer"]]
     assert len(answered) >= 2
     for question in (answered[0], answered[-1]):
