@@ -166,10 +166,11 @@ def next_steps(findings: Findings, *, email_on_page: bool = False) -> tuple[str,
     """What the patient does now, most important first, in plain words."""
     steps = []
     if findings.artifacts.count < len(ARTIFACTS):
-        where = (f"shown further down this page (and saved as {FOLLOWUP_FILE})" if email_on_page
-                 else f"in {FOLLOWUP_FILE} (in this folder)")
-        steps.append(f"Send the email {where} to the practice. It asks, politely and in "
-                     "writing, for everything marked Missing below.")
+        email = (f"the email further down this page to the practice (it is also saved as "
+                 f"{FOLLOWUP_FILE})" if email_on_page
+                 else f"the email in {FOLLOWUP_FILE} (in this folder) to the practice")
+        steps.append(f"Send {email}. It asks, politely and in writing, for everything marked "
+                     "Missing below.")
     if findings.verdict == "second_consultation_warranted":
         steps.append("Do not schedule surgery yet: get a second consultation first.")
     if findings.red_flags:
