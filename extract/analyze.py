@@ -49,6 +49,9 @@ RUN_ON_MIN_WORDS = 16  # a "sentence" this long may be a question and its reply 
 RUN_ON_CUTOFF = 90  # partial_ratio of a question's wording inside such a run-on sentence
 RUN_ON_MIN_FORM_WORDS = 5  # only wordings this long are specific enough to cut a sentence at
 RUN_ON_MIN_PIECE_WORDS = 3  # what is left either side must be this long to stand alone
+ANSWER_LEAD_SENTENCES = 2  # a number in the reply's first statements answers the question;
+#                            later, only in a sentence on the question's topic
+SHORT_REPLY_WORDS = 2  # "No." "Yes, once." (no number): a back-and-forth, not a statement
 REASON_WINDOW_SENTENCES = 2  # a reason for "not a candidate" may come in the next sentence
 STATUS_RANK = {"answered": 3, "partial": 2, "unanswered": 1, "not_asked": 0}
 _QUESTION_START = re.compile(
@@ -301,20 +304,40 @@ class _Judgement:
     bare_decision: bool = False  # a yes/no with no reason: not an answer (questions.md)
 
 
-def judge(requirement: str, text: str, evidence: dict[str, tuple[str, ...]],
-          topic: tuple[str, ...] = ()) -> _Judgement:
-    """Whether normalised answer text meets a requirement of the question set.
+def _relevant_numbers(sentences: list[str], topic: tuple[str, ...], deflected: bool,
+                      ) -> list[str]:
+    """Proportions that answer the question: in the first sentences of the reply (unless it
+    deflected), or in a sentence about the question's topic. A reply that says "I don't have
+    numbers" and then "90% of my fusion patients are happy" has not given the proportion asked
+    for, and neither has small talk after the reply ("the garage takes 50% off")."""
+    found, statements = [], 0
+    for sentence in sentences:
+        short = len(sentence.split()) <= SHORT_REPLY_WORDS and not re.search(r"\d", sentence)
+        if sentence.endswith("?") or short:
+            leading = False  # a clarifying question back and its "No." use up no lead
+        else:
+            statements += 1
+            leading = statements <= ANSWER_LEAD_SENTENCES and not deflected
+        if leading or _found(sentence, topic):
+            found += proportions(sentence)
+    return found
 
-    `topic`: words that show a reply is about the question (its concept words), used where
-    the requirement's own evidence cannot tell on-topic from off-topic.
+
+def judge(requirement: str, sentences: list[str], evidence: dict[str, tuple[str, ...]],
+          topic: tuple[str, ...] = (), deflected: bool = False) -> _Judgement:
+    """Whether a reply (normalised sentences) meets a requirement of the question set.
+
+    `topic`: words that show a sentence is about the question (its concept words).
+    `deflected`: the reply holds a deflection, so numbers count only where they are on topic.
     """
+    text = " ".join(sentences)
     levels = re.findall(r"\b[lstc]\d{1,2}-[lst]\d{1,2}\b", text)
-    props = proportions(text)
     vague = _found(text, evidence.get("vague_quantities", ()))
     if requirement == "structure":
         facts = levels + _found(text, evidence.get("structure", ()))
         return _Judgement(bool(facts), bool(facts), tuple(facts), "specific structure")
     if requirement == "proportion":
+        props = _relevant_numbers(sentences, topic, deflected)
         return _Judgement(bool(props), bool(props or vague), tuple(props),
                           "percentage or proportion")
     if requirement == "candidacy_with_reason":
@@ -326,15 +349,21 @@ def judge(requirement: str, text: str, evidence: dict[str, tuple[str, ...]],
         return _Judgement(bool(candidacy and reasons), bool(candidacy or _found(text, topic)),
                           tuple(candidacy + reasons), "yes or no on candidacy with its reason")
     if requirement == "treatments_with_rates":
-        treatments = _found(text, evidence.get("treatments", ()))
-        rates = [f"{value:g}%" for value in percentages(text)] + props
-        return _Judgement(bool(treatments and rates), bool(treatments or rates),
+        words = evidence.get("treatments", ())
+        treatments = _found(text, words)
+        # A rate counts beside a named treatment (same or previous sentence): "fusion
+        # succeeds in 85%" is not a conservative treatment's rate.
+        rates = [rate for position, sentence in enumerate(sentences)
+                 if _found(" ".join(sentences[max(0, position - 1):position + 1]), words)
+                 for rate in proportions(sentence)]
+        return _Judgement(bool(treatments and rates), bool(treatments or proportions(text)),
                           tuple(dict.fromkeys(treatments + rates)),
                           "success rates" if treatments else "named treatments")
     if requirement == "quantified_risk":
         # Only a proportion quantifies a risk: a bare number in a deflection ("you're 52,
         # you don't want to wait") must never make a reply look answered.
         risk = _found(text, evidence.get("risk_words", ()))
+        props = _relevant_numbers(sentences, topic + evidence.get("risk_words", ()), deflected)
         return _Judgement(bool(props), bool(risk or vague), tuple(props + risk),
                           "number for the risk")
     if requirement == "number":
@@ -427,9 +456,10 @@ class _Analysis:
             return QuestionFinding(**base, status="unanswered", answer=None,
                                    evidence=f"Asked at {clock(asked.start)}, but the next "
                                             "question followed before any reply.")
-        text = " ".join(s.norm for s in reply.sentences)
         topic = tuple(word for group in question.concepts for word in group)
-        verdict = judge(question.requires, text, self.qs.evidence, topic)
+        deflection = next((d for s in reply.sentences if (d := self.deflections.first(s))), None)
+        verdict = judge(question.requires, [s.norm for s in reply.sentences], self.qs.evidence,
+                        topic, deflected=deflection is not None)
         common = dict(**base, answer=_span(reply.sentences), facts=verdict.facts,
                       low_confidence=any(s.low_confidence for s in reply.sentences),
                       answer_confidence=reply.confidence)
@@ -437,7 +467,6 @@ class _Analysis:
             facts = ", ".join(dict.fromkeys(verdict.facts))
             return QuestionFinding(**common, status="answered",
                                    evidence=f"The reply gives what the question asks for ({facts}).")
-        deflection = next((d for s in reply.sentences if (d := self.deflections.first(s))), None)
         if deflection:
             return QuestionFinding(**common, status="unanswered",
                                    evidence=f"The reply deflected (\"{deflection}\") and gave no "

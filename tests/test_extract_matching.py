@@ -106,3 +106,13 @@ def test_the_answer_confidence_survives_the_json_round_trip(run):
     assert findings.question("Q5").answer_confidence in ("high", "medium")
     again = Findings.from_json(findings.to_json())
     assert again.question("Q5").answer_confidence == findings.question("Q5").answer_confidence
+
+
+def test_a_number_about_something_else_after_a_deflection_is_not_an_answer(run):
+    q2 = "What percentage of patients with this exact diagnosis improve without surgery?"
+    findings = run(f"PATIENT: {q2}", "SURGEON: I don't have numbers for that. My fusion "
+                   "patients do very well. Ninety percent would have the surgery again.",
+                   f"PATIENT: {Q5}", "SURGEON: Hard to say.", "PATIENT: Okay.",
+                   "SURGEON: The garage takes fifty percent off if you validate your ticket.")
+    assert findings.question("Q2").status == "unanswered"
+    assert findings.question("Q5").status == "unanswered"
