@@ -1,0 +1,230 @@
+"""Transcribing while the visit goes on, and the checklist the patient sees in the room.
+
+Capture and transcription run apart: the recorder hands each block of samples to
+`LiveTranscriber.feed` (cheap, never blocks on the recogniser), and a `LiveWorker` thread
+transcribes whatever has arrived, analyses the transcript so far and reports a
+`LiveStatus`. If the recogniser falls behind, it takes the backlog in one longer window and
+says so; the recording itself never waits for it. At the end, the live transcript is kept
+and only the last few seconds are transcribed again, so the report is ready at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+import numpy as np
+
+from extract.analyze import analyze
+from extract.findings import Findings
+from extract.questionset import QuestionSet
+from recorder.audio import SAMPLE_RATE
+from recorder.transcribe import Engine, TranscribeSettings
+from recorder.transcript import Segment, Transcript, Word
+
+LIVE_WINDOW_MIN_S = 5.0  # transcribe once this much new audio has arrived
+LIVE_RETRY_S = 3.0  # a window still in progress is heard again after this much more audio
+TAIL_GUARD_S = 1.5  # words ending this close to the window's end may be cut: hear them again
+NO_SPEECH_ADVANCE_S = 10.0  # a window this long with no words is silence: move past it
+MAX_WINDOW_S = 25.0  # a window this long is cut at a word, even mid-sentence (Whisper hears 30 s)
+BEHIND_WARNING_S = 30.0  # more audio than this waiting: say transcription is catching up
+ANSWER_WAIT_S = 45.0  # a question asked this recently with no reply yet is "waiting"
+WORKER_IDLE_S = 0.25  # how often the worker looks for new audio
+
+LiveState = Literal["not_asked", "waiting", "answered", "partial", "unanswered"]
+LIVE_LABELS = {"not_asked": "not yet asked", "waiting": "asked, waiting for an answer",
+               "answered": "answered", "partial": "partly answered",
+               "unanswered": "not answered"}
+
+
+@dataclass(frozen=True)
+class QuestionState:
+    id: str
+    text: str
+    state: LiveState
+    last_words: str  # the latest words heard for it (question or answer)
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    heard_s: float  # audio transcribed so far, seconds
+    behind_s: float  # audio waiting to be transcribed, seconds
+    questions: tuple[QuestionState, ...]
+    procedures_open: tuple[str, ...]  # named procedures not yet discussed
+    note: str | None = None  # e.g. "catching up": said on screen when degraded
+
+
+def _shift(segment: Segment, offset_s: float) -> Segment:
+    return Segment(
+        start=round(segment.start + offset_s, 2), end=round(segment.end + offset_s, 2),
+        text=segment.text,
+        words=tuple(Word(round(w.start + offset_s, 2), round(w.end + offset_s, 2), w.text,
+                         w.probability) for w in segment.words),
+        confidence=segment.confidence, low_confidence=segment.low_confidence,
+        speaker=segment.speaker)
+
+
+def _final_part(heard: list[Segment], keep_until: float, window_s: float, *,
+                final: bool) -> list[Segment]:
+    """The segments of a window that will not change when more audio arrives.
+
+    The last segment may be cut off by the window's end, so it waits for more audio, unless
+    the window has grown long: then its words that end before the guard are kept.
+    """
+    if final:
+        return heard
+    complete = [s for s in heard[:-1] if s.end <= keep_until]
+    if complete or window_s < MAX_WINDOW_S:
+        return complete
+    last = heard[-1]
+    words = tuple(w for w in last.words if w.end <= keep_until)
+    if not words:
+        return []
+    return [Segment(start=words[0].start, end=words[-1].end,
+                    text=" ".join(w.text for w in words), words=words,
+                    confidence=last.confidence, low_confidence=last.low_confidence,
+                    speaker=last.speaker)]
+
+
+class LiveTranscriber:
+    """Holds the audio not yet transcribed and the segments already final."""
+
+    def __init__(self, engine: Engine, settings: TranscribeSettings):
+        self._engine = engine
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._blocks: list[np.ndarray] = []
+        self._pending_samples = 0
+        self._committed_s = 0.0  # everything before this is final in self.segments
+        self._tried_samples = 0  # how much of the pending audio the last attempt heard
+        self.segments: list[Segment] = []
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add captured samples (16 kHz mono float32); safe to call from the capture thread."""
+        with self._lock:
+            self._blocks.append(np.asarray(block, dtype=np.float32).reshape(-1))
+            self._pending_samples += len(self._blocks[-1])
+
+    @property
+    def heard_s(self) -> float:
+        return self._committed_s
+
+    @property
+    def pending_s(self) -> float:
+        return self._pending_samples / SAMPLE_RATE
+
+    def step(self, *, final: bool = False) -> bool:
+        """Transcribe the audio waiting, if there is enough; True if anything was done."""
+        with self._lock:
+            if not self._blocks:
+                return False
+            if not final and (self.pending_s < LIVE_WINDOW_MIN_S or self._pending_samples
+                              - self._tried_samples < LIVE_RETRY_S * SAMPLE_RATE):
+                return False
+            window = np.concatenate(self._blocks)
+        self._tried_samples = len(window)
+        window_s = len(window) / SAMPLE_RATE
+        keep_until = window_s if final else window_s - TAIL_GUARD_S
+        heard = list(self._engine.segments(window, language=self._settings.language,
+                                           vocabulary=self._settings.vocabulary))
+        kept = _final_part(heard, keep_until, window_s, final=final)
+        if kept:
+            consumed_s = kept[-1].end
+        elif not heard and (final or window_s >= NO_SPEECH_ADVANCE_S):
+            consumed_s = keep_until  # silence: nothing to hear again
+        else:
+            return True  # speech still going on: wait for more audio
+        self.segments += [_shift(s, self._committed_s) for s in kept]
+        consumed = min(len(window), int(round(consumed_s * SAMPLE_RATE)))
+        with self._lock:
+            rest = np.concatenate(self._blocks)[consumed:]  # new blocks may have arrived
+            self._blocks = [rest] if len(rest) else []
+            self._pending_samples = len(rest)
+            self._tried_samples = 0
+            self._committed_s += consumed / SAMPLE_RATE
+        return True
+
+    def transcript(self, *, audio_sha256: str | None = None) -> Transcript:
+        return Transcript(engine=self._engine.name, model=self._engine.model_name,
+                          language=self._settings.language,
+                          duration_s=round(self._committed_s + self.pending_s, 2),
+                          segments=tuple(self.segments), audio_sha256=audio_sha256)
+
+    def finish(self, *, audio_sha256: str | None = None) -> Transcript:
+        """Transcribe what is left and return the whole transcript."""
+        while self._blocks:
+            self.step(final=True)
+        return self.transcript(audio_sha256=audio_sha256)
+
+
+def checklist(findings: Findings, question_set: QuestionSet, now_s: float,
+              ) -> tuple[tuple[QuestionState, ...], tuple[str, ...]]:
+    """Each question's live state, and the named procedures not yet discussed."""
+    states = []
+    for q in findings.questions:
+        if q.status == "not_asked" or q.asked is None:
+            states.append(QuestionState(q.id, q.text, "not_asked", ""))
+            continue
+        if q.answer is None and now_s - q.asked.end < ANSWER_WAIT_S:
+            state: LiveState = "waiting"
+        else:
+            state = q.status
+        words = q.answer.text if q.answer else q.asked.text
+        states.append(QuestionState(q.id, q.text, state, words))
+    open_procedures = tuple(p.name for p in findings.procedures if not p.discussed)
+    return tuple(states), open_procedures
+
+
+def render_checklist(status: LiveStatus, *, width: int = 78) -> list[str]:
+    """The checklist as plain lines for a terminal (no colour needed to read it)."""
+    lines = [f"Heard {int(status.heard_s // 60)}:{int(status.heard_s % 60):02d}"
+             + (f" - {status.note}" if status.note else "")]
+    for q in status.questions:
+        mark = {"answered": "[x]", "partial": "[~]", "unanswered": "[!]", "waiting": "[?]",
+                "not_asked": "[ ]"}[q.state]
+        lines.append(f"{mark} {q.id} {LIVE_LABELS[q.state]}"[:width])
+        if q.last_words:
+            lines.append(f"      \"{q.last_words[-(width - 10):]}\"")
+    if status.procedures_open:
+        lines.append("Not yet discussed: " + ", ".join(status.procedures_open))
+    return lines
+
+
+class LiveWorker(threading.Thread):
+    """Transcribes and analyses in the background; calls `on_status` after each step."""
+
+    def __init__(self, transcriber: LiveTranscriber, question_set: QuestionSet, nlp,
+                 on_status: Callable[[LiveStatus], None]):
+        super().__init__(name="live-transcriber", daemon=True)
+        self.transcriber = transcriber
+        self._question_set = question_set
+        self._nlp = nlp
+        self._on_status = on_status
+        self._stop_requested = threading.Event()
+        self.error: BaseException | None = None
+
+    def status(self) -> LiveStatus:
+        transcript = self.transcriber.transcript()
+        findings = analyze(transcript, self._question_set, self._nlp)
+        now_s = self.transcriber.heard_s + self.transcriber.pending_s
+        questions, procedures = checklist(findings, self._question_set, now_s)
+        behind = self.transcriber.pending_s
+        note = f"transcription is {behind:.0f} s behind, catching up" \
+            if behind > BEHIND_WARNING_S else None
+        return LiveStatus(self.transcriber.heard_s, behind, questions, procedures, note)
+
+    def run(self) -> None:
+        try:
+            while not self._stop_requested.is_set():
+                if self.transcriber.step():
+                    self._on_status(self.status())
+                else:
+                    time.sleep(WORKER_IDLE_S)
+        except BaseException as error:  # reported by the recorder; capture goes on
+            self.error = error
+
+    def stop(self) -> None:
+        self._stop_requested.set()
+        self.join()
