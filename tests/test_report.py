@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from itertools import takewhile
 
 from click.testing import CliRunner
@@ -99,3 +100,11 @@ def test_the_summary_after_process_is_coloured_only_without_no_color(processed_s
 def test_the_summary_has_no_colour_codes_when_not_a_terminal(processed_sample):
     result = CliRunner().invoke(main, ["process", str(processed_sample)])  # output is captured
     assert result.exit_code == 0 and "\x1b[" not in result.output
+
+
+def test_a_visit_without_a_recording_gets_no_player_and_notes_are_optional():
+    data = replace(report_input(GOLDEN / "nothing"), markers=({"time": 65.0},))
+    html = render_html(data)
+    assert "<audio" not in html and 'class="play"' not in html and 'class="at"' not in html
+    assert html.count('<article class="card not_asked"') == len(data.findings.questions)
+    assert "1:05" in html and "1:05" in render_markdown(data) and "1:05" in render_text(data)
