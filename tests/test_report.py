@@ -97,11 +97,6 @@ def test_the_summary_after_process_is_coloured_only_without_no_color(processed_s
     assert len(statuses) == 5 and max(map(len, statuses + verdict)) <= 80
 
 
-def test_the_summary_has_no_colour_codes_when_not_a_terminal(processed_sample):
-    result = CliRunner().invoke(main, ["process", str(processed_sample)])  # output is captured
-    assert result.exit_code == 0 and "\x1b[" not in result.output
-
-
 def test_a_visit_without_a_recording_gets_no_player_and_notes_are_optional():
     data = replace(report_input(GOLDEN / "nothing"), markers=({"time": 65.0},))
     html = render_html(data)
