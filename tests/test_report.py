@@ -4,7 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from itertools import takewhile
 
 from click.testing import CliRunner
@@ -14,6 +20,7 @@ from reports.render import (RED_FLAG_LABELS, STATUS_LABELS, render_html, render_
                             render_text)
 from tests.report_cases import GOLDEN, make_visit, report_input
 
+VISIT = Path(sys.executable).with_name("visit")  # the installed command
 HOSTILE = GOLDEN / "red-flags"  # its transcript holds <script>, HTML, Jinja syntax and ANSI
 
 
@@ -72,29 +79,57 @@ def test_report_before_analysis_says_what_to_run(tmp_path):
     assert "Traceback" not in result.output
 
 
-def _process(folder, **env):
-    result = CliRunner().invoke(main, ["process", str(folder)], color=True, env=env)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def test_the_summary_after_process_is_coloured_only_without_no_color(processed_sample):
+def test_the_summary_after_process_names_each_status_the_warnings_and_the_next_step(
+        processed_sample):
     findings = json.loads((processed_sample / "findings.json").read_text())
-    coloured = _process(processed_sample, NO_COLOR="")  # empty NO_COLOR means unset
-    plain = _process(processed_sample, NO_COLOR="1")
-    assert "\x1b[" in coloured and "\x1b[" not in plain
-    assert "\x1b[32m" in coloured  # answered is green
+    result = CliRunner().invoke(main, ["process", str(processed_sample)], color=True,
+                                env={"NO_COLOR": ""})  # an empty NO_COLOR counts as unset
+    assert result.exit_code == 0, result.output
+    assert "\x1b[" in result.output
+    result = CliRunner().invoke(main, ["process", str(processed_sample)])
     for question in findings["questions"]:
-        assert f"{question['id']}  {STATUS_LABELS[question['status']]}" in plain
+        assert f"{question['id']}  {STATUS_LABELS[question['status']]}" in result.output
     for flag in findings["red_flags"]:
-        assert RED_FLAG_LABELS[flag["kind"]] in plain
-    assert f"Verdict: {findings['verdict']} ({sum(findings['artifacts'].values())} of 5)" in plain
-    assert f"Next: send the email in {processed_sample / 'followup.txt'}" in " ".join(plain.split())
-    lines = plain.splitlines()
+        assert RED_FLAG_LABELS[flag["kind"]] in result.output
+    assert f"Verdict: {findings['verdict']} ({sum(findings['artifacts'].values())} of 5)" \
+        in result.output
+    assert f"Next: send the email in {processed_sample / 'followup.txt'}" in \
+        " ".join(result.output.split())
+    lines = result.output.splitlines()
     statuses = [line for line in lines if line.startswith("  Q")]
     first = next(n for n, line in enumerate(lines) if line.startswith("Verdict:"))
     verdict = [lines[first], *takewhile(lambda line: line.startswith("  "), lines[first + 1:])]
     assert len(statuses) == 5 and max(map(len, statuses + verdict)) <= 80
+
+
+def _visit_summary(folder, *, terminal: bool, no_color: str | None) -> str:
+    """`visit process` run for real, its output a pseudo-terminal or a pipe."""
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    if no_color is not None:
+        env["NO_COLOR"] = no_color
+    command = [str(VISIT), "process", str(folder)]
+    if not terminal:
+        return subprocess.run(command, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, check=True, timeout=300).stdout.decode()
+    reader, writer = pty.openpty()
+    try:
+        subprocess.run(command, env=env, stdout=writer, stderr=subprocess.DEVNULL, check=True,
+                       timeout=300)
+        chunks = []
+        while select.select([reader], [], [], 0.2)[0]:
+            chunks.append(os.read(reader, 65536))
+        return b"".join(chunks).decode()
+    finally:
+        os.close(reader)
+        os.close(writer)
+
+
+def test_the_summary_is_coloured_only_on_a_terminal_without_no_color(processed_sample):
+    coloured = _visit_summary(processed_sample, terminal=True, no_color=None)
+    assert "\x1b[32m" in coloured and "Verdict:" in coloured  # green for answered
+    for plain in (_visit_summary(processed_sample, terminal=True, no_color="1"),
+                  _visit_summary(processed_sample, terminal=False, no_color=None)):
+        assert "Verdict:" in plain and "\x1b[" not in plain
 
 
 def test_a_visit_without_a_recording_gets_no_player_and_notes_are_optional():
