@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 
 from extract.questionset import Item, load_question_set
 from recorder.cli import main
+from recorder.paper import PrintFailed, html_to_pdf
 from reports.prep import PrepInput, item_wording, render_prep_html
 from reports.render import ARTIFACTS
 from tests.browser import (fetched_urls, full_page_screenshot, network_urls, pdf_info,
@@ -136,3 +137,11 @@ def test_prep_refuses_a_goal_too_long_for_one_page(tmp_path):
 def test_prep_refuses_an_output_that_is_not_html(tmp_path):
     result = CliRunner().invoke(main, ["prep", "--out", str(tmp_path / "sheet.pdf")])
     assert result.exit_code == 1 and "is not an .html file name" in result.output
+
+
+def test_a_converter_that_fails_is_one_clear_sentence_and_leaves_no_pdf(tmp_path):
+    page = tmp_path / "sheet.html"
+    page.write_text(render_prep_html(PrepInput(load_question_set())))
+    with pytest.raises(PrintFailed, match="could not print sheet.html to PDF .*print it from there"):
+        html_to_pdf(page, tmp_path / "sheet.pdf", Path("/bin/false"))  # a program that fails
+    assert not (tmp_path / "sheet.pdf").exists()
