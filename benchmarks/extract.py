@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,7 +36,6 @@ from extract.analyze import analyze  # noqa: E402
 from extract.corpus import Consultation, Tally, evaluate, read_corpus  # noqa: E402
 from extract.nlp import load_nlp  # noqa: E402
 from extract.questionset import load_question_set  # noqa: E402
-from extract.sentences import split_sentences  # noqa: E402
 from recorder.transcript import Transcript  # noqa: E402
 
 CORPUS = REPO / "tests" / "corpus"
@@ -54,10 +54,9 @@ def _one_hour(consultations) -> Transcript:
     while words < HOUR_WORDS:
         for consultation in consultations:
             transcript = consultation.transcript
-            segments += [s.__class__(start=s.start + offset, end=s.end + offset, text=s.text,
-                                     words=tuple(w.__class__(w.start + offset, w.end + offset,
-                                                             w.text, w.probability)
-                                                 for w in s.words))
+            segments += [replace(s, start=s.start + offset, end=s.end + offset,
+                                 words=tuple(replace(w, start=w.start + offset, end=w.end + offset)
+                                             for w in s.words))
                          for s in transcript.segments]
             offset += transcript.duration_s + 2.0
             words += consultation.words
@@ -89,7 +88,8 @@ def timings(nlp) -> tuple[float, float, int]:
 
 def _make_sample():
     """samples/make_sample.py, which renders a script with espeak-ng (not a package)."""
-    spec = importlib.util.spec_from_file_location("make_sample", REPO / "samples" / "make_sample.py")
+    spec = importlib.util.spec_from_file_location("make_sample",
+                                                  REPO / "samples" / "make_sample.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

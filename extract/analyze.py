@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -64,6 +64,11 @@ def _contains(text: str, phrase: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text) is not None
 
 
+@lru_cache(maxsize=4096)
+def _word_starts(flat: str) -> frozenset[str]:
+    return frozenset(word[:PREFIX_CHARS] for word in flat.split())
+
+
 class Phrases:
     """Phrases found in a sentence exactly, or nearly (recogniser errors) when long enough.
 
@@ -95,11 +100,11 @@ class Phrases:
         found = self._exact.search(norm)
         if found:
             return found.group(0)
-        words = None
+        prefixes = _word_starts(flat)
         for phrase, flat_phrase, starts, needed in self._fuzzy:
-            if len(flat_phrase) > len(flat) or sum(start in flat for start in starts) < needed:
+            if len(flat_phrase) > len(flat) or len(starts & prefixes) < needed:
                 continue
-            words = words or flat.split()
+            words = flat.split()
             length = flat_phrase.count(" ") + 1
             runs = [" ".join(words[i:i + n]) for n in (length - 1, length, length + 1) if n > 0
                     for i in range(len(words) - n + 1)]
@@ -146,21 +151,20 @@ class _Target:
 
     def score(self, sentence: Sentence | str, best: tuple[float, str]) -> tuple[float, str] | None:
         """How well a sentence asks this target, given its best wording score; None if not."""
-        best_score, best_form = best
         text = sentence.norm if isinstance(sentence, Sentence) else sentence
-        if self.replies.first(sentence) and not text.endswith("?"):
+        if best[0] < VERBATIM_CUTOFF and not self._asks_by_concepts(sentence, text, best[0]):
             return None
-        if best_score >= VERBATIM_CUTOFF:
-            return best
-        if not self.concepts or best_score < PARAPHRASE_CUTOFF or not _looks_like_question(text):
+        if not text.endswith("?") and self.replies.first(sentence):
             return None
+        return best
+
+    def _asks_by_concepts(self, sentence: Sentence | str, text: str, score: float) -> bool:
+        if not self.concepts or score < PARAPHRASE_CUTOFF or not _looks_like_question(text):
+            return False
         hits = sum(group.first(sentence) is not None for group in self.concepts)
-        if hits == len(self.concepts):
-            return best
-        if (len(self.concepts) >= 3 and hits == len(self.concepts) - 1
-                and best_score >= NEAR_CONCEPT_CUTOFF):
-            return best
-        return None
+        needed = len(self.concepts)
+        return hits == needed or (needed >= 3 and hits == needed - 1
+                                  and score >= NEAR_CONCEPT_CUTOFF)
 
     def best_form(self, text: str) -> tuple[float, str]:
         found = process.extractOne(plain(text), self.flat_forms, scorer=fuzz.token_sort_ratio,
@@ -223,7 +227,9 @@ class _Askings:
         if index + 1 >= len(sentences):
             return None
         first, second = sentences[index], sentences[index + 1]
-        if self._score_one(target, scores, index + 1):
+        halves_alike = scores[index].max(initial=0) > 0 or scores[index + 1].max(initial=0) > 0
+        cut_question = _is_fragment(first.norm) or _leans_on_previous(second.norm)
+        if not (halves_alike or cut_question) or self._score_one(target, scores, index + 1):
             return None
         joined = f"{first.norm} {second.norm}"
         best = target.best_form(joined)
@@ -231,7 +237,7 @@ class _Askings:
             return best  # read verbatim; the recogniser put a "?" or "." in the middle
         if second.pause_before >= TURN_PAUSE_S and not _is_fragment(first.norm):
             return None  # two turns, not one question cut in two
-        if not (_is_fragment(first.norm) or _leans_on_previous(second.norm)):
+        if not cut_question:
             return None
         return target.score(joined, best)
 
@@ -465,8 +471,8 @@ class _Analysis:
                       answer_confidence=reply.confidence)
         if verdict.met:
             facts = ", ".join(dict.fromkeys(verdict.facts))
-            return QuestionFinding(**common, status="answered",
-                                   evidence=f"The reply gives what the question asks for ({facts}).")
+            return QuestionFinding(**common, status="answered", evidence="The reply gives what "
+                                   f"the question asks for ({facts}).")
         if deflection:
             return QuestionFinding(**common, status="unanswered",
                                    evidence=f"The reply deflected (\"{deflection}\") and gave no "
@@ -476,10 +482,10 @@ class _Analysis:
                                    evidence=f"The reply gave a decision (\"{verdict.facts[0]}\") "
                                             "but no reason for it, which is not an answer.")
         if verdict.on_topic:
-            return QuestionFinding(**common, status="partial",
-                                   evidence=f"The reply was on topic but gave no {verdict.missing}.")
-        return QuestionFinding(**common, status="unanswered",
-                               evidence=f"Nothing in the reply gave {question.answer_must_contain}.")
+            return QuestionFinding(**common, status="partial", evidence="The reply was on topic "
+                                   f"but gave no {verdict.missing}.")
+        return QuestionFinding(**common, status="unanswered", evidence="Nothing in the reply "
+                               f"gave {question.answer_must_contain}.")
 
     # Items: comparison, referral, cost...
 

@@ -92,7 +92,8 @@ def split_sentences(transcript: Transcript, nlp) -> tuple[Sentence, ...]:
                 continue
             sentences.append(Sentence(
                 index=len(sentences), start=words[0].start, end=words[-1].end, text=text,
-                norm=(norm := normalize(text)), plain=plain(norm), pause_before=round(max(0.0, words[0].start - previous_end), 2),
+                norm=(norm := normalize(text)), plain=plain(norm),
+                pause_before=round(max(0.0, words[0].start - previous_end), 2),
                 low_confidence=any(token.low_confidence for token in words)))
             previous_end = words[-1].end
     return tuple(sentences)
