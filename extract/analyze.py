@@ -52,6 +52,7 @@ RUN_ON_MIN_PIECE_WORDS = 3  # what is left either side must be this long to stan
 ANSWER_LEAD_SENTENCES = 2  # a number in the reply's first statements answers the question;
 #                            later, only in a sentence on the question's topic
 SHORT_REPLY_WORDS = 2  # "No." "Yes, once." (no number): a back-and-forth, not a statement
+OBJECT_WORDS = 3  # "a candidate for <up to 3 words>": what the candidacy is for
 REASON_WINDOW_SENTENCES = 2  # a reason for "not a candidate" may come in the next sentence
 STATUS_RANK = {"answered": 3, "partial": 2, "unanswered": 1, "not_asked": 0}
 _QUESTION_START = re.compile(
@@ -329,6 +330,20 @@ def _relevant_numbers(sentences: list[str], topic: tuple[str, ...], deflected: b
     return found
 
 
+def _candidacy_about(text: str, words: tuple[str, ...], topic: tuple[str, ...]) -> list[str]:
+    """Candidacy words about the thing asked: "a candidate", "a candidate for that", "a
+    candidate for the fibrin injection", but not "a good candidate for fusion"."""
+    found = []
+    for word in words:
+        for match in re.finditer(rf"{re.escape(word)}(?: for ((?:\S+ ?){{1,{OBJECT_WORDS}}}))?",
+                                 text):
+            about = match.group(1)
+            if about is None or _PRONOUN.match(about) or _found(about, topic):
+                found.append(word)
+                break
+    return found
+
+
 def judge(requirement: str, sentences: list[str], evidence: dict[str, tuple[str, ...]],
           topic: tuple[str, ...] = (), deflected: bool = False) -> _Judgement:
     """Whether a reply (normalised sentences) meets a requirement of the question set.
@@ -340,14 +355,20 @@ def judge(requirement: str, sentences: list[str], evidence: dict[str, tuple[str,
     levels = re.findall(r"\b[lstc]\d{1,2}-[lst]\d{1,2}\b", text)
     vague = _found(text, evidence.get("vague_quantities", ()))
     if requirement == "structure":
-        facts = levels + _found(text, evidence.get("structure", ()))
-        return _Judgement(bool(facts), bool(facts), tuple(facts), "specific structure")
+        # "Wear and tear" names no structure, though it holds the word "tear".
+        vague_structure = _found(text, evidence.get("vague_structure", ()))
+        specific = text
+        for phrase in vague_structure:
+            specific = specific.replace(phrase, " ")
+        facts = levels + _found(specific, evidence.get("structure", ()))
+        return _Judgement(bool(facts), bool(facts or vague_structure), tuple(facts),
+                          "specific structure")
     if requirement == "proportion":
         props = _relevant_numbers(sentences, topic, deflected)
         return _Judgement(bool(props), bool(props or vague), tuple(props),
                           "percentage or proportion")
     if requirement == "candidacy_with_reason":
-        candidacy = _found(text, evidence.get("candidacy", ()))
+        candidacy = _candidacy_about(text, evidence.get("candidacy", ()), topic)
         reasons = _found(text, evidence.get("reason", ()))
         if candidacy and not reasons:
             return _Judgement(False, False, tuple(candidacy), "reason for the candidacy decision",
@@ -463,6 +484,8 @@ class _Analysis:
                                    evidence=f"Asked at {clock(asked.start)}, but the next "
                                             "question followed before any reply.")
         topic = tuple(word for group in question.concepts for word in group)
+        if question.requires == "candidacy_with_reason" and question.concepts:
+            topic = question.concepts[-1]  # the thing asked about (docs/question-sets.md)
         deflection = next((d for s in reply.sentences if (d := self.deflections.first(s))), None)
         verdict = judge(question.requires, [s.norm for s in reply.sentences], self.qs.evidence,
                         topic, deflected=deflection is not None)

@@ -141,7 +141,8 @@ TOP_LEVEL_KEYS = {"name", "goal_example", "goal_phrases", "vocabulary", "deflect
                   "evidence", "procedures", "items", "red_flags"}
 QUESTION_KEYS = {"id", "text", "paraphrases", "concepts", "requires", "answer_must_contain",
                  "critical"}
-EVIDENCE_KEYS = {"structure", "candidacy", "reason", "treatments", "risk_words", "vague_quantities"}
+EVIDENCE_KEYS = {"structure", "vague_structure", "candidacy", "reason", "treatments", "risk_words",
+                 "vague_quantities"}
 PROCEDURE_KEYS = {"id", "name", "aliases", "not_this", "wants"}
 ITEM_KEYS = {"id", "asked", "display", "concepts", "agree", "refuse", "counts", "not_counts",
              "said"}

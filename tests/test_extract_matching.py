@@ -116,3 +116,12 @@ def test_a_number_about_something_else_after_a_deflection_is_not_an_answer(run):
                    "SURGEON: The garage takes fifty percent off if you validate your ticket.")
     assert findings.question("Q2").status == "unanswered"
     assert findings.question("Q5").status == "unanswered"
+
+
+def test_candidacy_for_something_else_and_wear_and_tear_are_not_answers(run):
+    findings = run("PATIENT: Based on my imaging, what is the specific structural problem "
+                   "causing my pain?", "SURGEON: Honestly, it's wear and tear.",
+                   f"PATIENT: {Q3}", "SURGEON: You're a good candidate for fusion, because "
+                   "you're young and healthy.")
+    assert findings.question("Q1").status == "partial"
+    assert findings.question("Q3").status == "unanswered"
