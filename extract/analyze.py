@@ -32,9 +32,10 @@ from recorder.transcript import Transcript, clock
 VERBATIM_CUTOFF = 78  # token_sort_ratio to a wording: read (nearly) verbatim, question or not
 PARAPHRASE_CUTOFF = 45  # ...enough for a question-shaped sentence with every concept present
 NEAR_CONCEPT_CUTOFF = 62  # ...enough when all but one of three or more concepts is present
-CONCEPT_FUZZY_CUTOFF = 88  # partial_ratio for a concept word garbled by the recogniser
+CONCEPT_FUZZY_CUTOFF = 88  # ratio to a run of whole words, for a concept word garbled by the
+#                           recogniser
 CONCEPT_FUZZY_MIN_CHARS = 7  # shorter words must appear exactly ("mri", "prp")
-PHRASE_CUTOFF = 90  # partial_ratio for a deflection, red-flag or agreement phrase
+PHRASE_CUTOFF = 90  # the same, for a deflection, red-flag, agreement or alias phrase
 ALIAS_FUZZY_MIN_CHARS = 10  # procedure aliases this long may match fuzzily
 PREFIX_CHARS = 4  # fuzzy matching is tried only where half a phrase's words start alike:
 #                   recognisers garble word endings ("fiber" for "fibrin") far more than starts
@@ -59,10 +60,6 @@ _QUESTION_START = re.compile(
     r"^(?:\w+,\s*)?(what|which|how|have|has|do|does|did|is|are|am|can|could|would|will|should|"
     r"if|when|where|why|who|i'd like to know|i want to know|tell me)\b")
 _PRONOUN = re.compile(r"\b(that|this|it|those|these|them)\b")
-
-
-def _contains(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -311,12 +308,25 @@ class _Judgement:
     bare_decision: bool = False  # a yes/no with no reason: not an answer (questions.md)
 
 
-def _relevant_numbers(sentences: list[str], topic: tuple[str, ...], deflected: bool,
-                      ) -> list[str]:
+@dataclass(frozen=True)
+class _About:
+    """What a question is about, to tell its numbers from numbers about something else."""
+
+    topic: tuple[str, ...] = ()  # every concept word of the question
+    subject: tuple[str, ...] = ()  # its last concept group: the thing asked about
+    other: tuple[str, ...] = ()  # evidence.other_subjects: "fusion", "the operation"
+
+    def elsewhere(self, sentence: str) -> bool:
+        """The sentence is about something else (the operation), not the thing asked."""
+        return bool(_found(sentence, self.other)) and not _found(sentence, self.subject)
+
+
+def _relevant_numbers(sentences: list[str], about: _About, deflected: bool) -> list[str]:
     """Proportions that answer the question: in the first sentences of the reply (unless it
-    deflected), or in a sentence about the question's topic. A reply that says "I don't have
-    numbers" and then "90% of my fusion patients are happy" has not given the proportion asked
-    for, and neither has small talk after the reply ("the garage takes 50% off")."""
+    deflected), or in a sentence about the question's topic, and never in a sentence about
+    something else. A reply that says "I don't have numbers" and then "90% of my fusion
+    patients are happy" has not given the proportion asked for, and neither has small talk
+    after the reply ("the garage takes 50% off")."""
     found, statements = [], 0
     for sentence in sentences:
         short = len(sentence.split()) <= SHORT_REPLY_WORDS and not re.search(r"\d", sentence)
@@ -325,7 +335,7 @@ def _relevant_numbers(sentences: list[str], topic: tuple[str, ...], deflected: b
         else:
             statements += 1
             leading = statements <= ANSWER_LEAD_SENTENCES and not deflected
-        if leading or _found(sentence, topic):
+        if (leading or _found(sentence, about.topic)) and not about.elsewhere(sentence):
             found += proportions(sentence)
     return found
 
@@ -345,11 +355,11 @@ def _candidacy_about(text: str, words: tuple[str, ...], topic: tuple[str, ...]) 
 
 
 def judge(requirement: str, sentences: list[str], evidence: dict[str, tuple[str, ...]],
-          topic: tuple[str, ...] = (), deflected: bool = False) -> _Judgement:
+          about: _About = _About(), deflected: bool = False) -> _Judgement:
     """Whether a reply (normalised sentences) meets a requirement of the question set.
 
-    `topic`: words that show a sentence is about the question (its concept words).
-    `deflected`: the reply holds a deflection, so numbers count only where they are on topic.
+    `about`: what the question is about. `deflected`: the reply holds a deflection, so
+    numbers count only where they are on topic.
     """
     text = " ".join(sentences)
     levels = re.findall(r"\b[lstc]\d{1,2}-[lst]\d{1,2}\b", text)
@@ -364,24 +374,26 @@ def judge(requirement: str, sentences: list[str], evidence: dict[str, tuple[str,
         return _Judgement(bool(facts), bool(facts or vague_structure), tuple(facts),
                           "specific structure")
     if requirement == "proportion":
-        props = _relevant_numbers(sentences, topic, deflected)
+        props = _relevant_numbers(sentences, about, deflected)
         return _Judgement(bool(props), bool(props or vague), tuple(props),
                           "percentage or proportion")
     if requirement == "candidacy_with_reason":
-        candidacy = _candidacy_about(text, evidence.get("candidacy", ()), topic)
+        candidacy = _candidacy_about(text, evidence.get("candidacy", ()), about.subject)
         reasons = _found(text, evidence.get("reason", ()))
         if candidacy and not reasons:
             return _Judgement(False, False, tuple(candidacy), "reason for the candidacy decision",
                               bare_decision=True)
-        return _Judgement(bool(candidacy and reasons), bool(candidacy or _found(text, topic)),
+        return _Judgement(bool(candidacy and reasons),
+                          bool(candidacy or _found(text, about.subject)),
                           tuple(candidacy + reasons), "yes or no on candidacy with its reason")
     if requirement == "treatments_with_rates":
         words = evidence.get("treatments", ())
         treatments = _found(text, words)
-        # A rate counts beside a named treatment (same or previous sentence): "fusion
-        # succeeds in 85%" is not a conservative treatment's rate.
+        # A rate counts beside a named treatment (same or previous sentence), and not in a
+        # sentence about something else: "fusion succeeds in 85%" is no treatment's rate.
         rates = [rate for position, sentence in enumerate(sentences)
                  if _found(" ".join(sentences[max(0, position - 1):position + 1]), words)
+                 and (_found(sentence, words) or not _found(sentence, about.other))
                  for rate in proportions(sentence)]
         return _Judgement(bool(treatments and rates), bool(treatments or proportions(text)),
                           tuple(dict.fromkeys(treatments + rates)),
@@ -390,7 +402,9 @@ def judge(requirement: str, sentences: list[str], evidence: dict[str, tuple[str,
         # Only a proportion quantifies a risk: a bare number in a deflection ("you're 52,
         # you don't want to wait") must never make a reply look answered.
         risk = _found(text, evidence.get("risk_words", ()))
-        props = _relevant_numbers(sentences, topic + evidence.get("risk_words", ()), deflected)
+        props = _relevant_numbers(
+            sentences, replace(about, topic=about.topic + evidence.get("risk_words", ())),
+            deflected)
         return _Judgement(bool(props), bool(risk or vague), tuple(props + risk),
                           "number for the risk")
     if requirement == "number":
@@ -483,12 +497,12 @@ class _Analysis:
             return QuestionFinding(**base, status="unanswered", answer=None,
                                    evidence=f"Asked at {clock(asked.start)}, but the next "
                                             "question followed before any reply.")
-        topic = tuple(word for group in question.concepts for word in group)
-        if question.requires == "candidacy_with_reason" and question.concepts:
-            topic = question.concepts[-1]  # the thing asked about (docs/question-sets.md)
+        about = _About(topic=tuple(word for group in question.concepts for word in group),
+                       subject=question.concepts[-1] if question.concepts else (),
+                       other=self.qs.evidence.get("other_subjects", ()))
         deflection = next((d for s in reply.sentences if (d := self.deflections.first(s))), None)
         verdict = judge(question.requires, [s.norm for s in reply.sentences], self.qs.evidence,
-                        topic, deflected=deflection is not None)
+                        about, deflected=deflection is not None)
         common = dict(**base, answer=_span(reply.sentences), facts=verdict.facts,
                       low_confidence=any(s.low_confidence for s in reply.sentences),
                       answer_confidence=reply.confidence)

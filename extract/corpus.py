@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract.analyze import analyze
+from extract.analyze import STATUS_RANK, analyze
 from extract.findings import STATUSES, Findings
 from extract.normalize import normalize
 from extract.questionset import QuestionSet, load_question_set
@@ -41,7 +41,6 @@ SEGMENT_BREAK_S = 1.0  # a silence this long always ends a segment
 ARTIFACTS = ("written_comparison", "five_answers", "volume_and_revision", "referral",
              "delay_risk_understood")
 NUMBERS = ("fusions_per_year", "revision_rate_5yr_pct", "pct_not_fused")
-STATUS_RANK = {"answered": 3, "partial": 2, "unanswered": 1, "not_asked": 0}
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,15 @@ def test_candidacy_for_something_else_and_wear_and_tear_are_not_answers(run):
                    "you're young and healthy.")
     assert findings.question("Q1").status == "partial"
     assert findings.question("Q3").status == "unanswered"
+
+
+def test_numbers_about_the_operation_answer_nothing_that_was_asked(run):
+    q2 = "What percentage of patients with this exact diagnosis improve without surgery?"
+    findings = run(f"PATIENT: {q2}", "SURGEON: Fusion works about ninety percent of the time.",
+                   f"PATIENT: {Q5}", "SURGEON: The operation has about a two percent infection "
+                   "risk, so there is risk either way.")
+    assert findings.question("Q2").status == "unanswered"
+    assert findings.question("Q5").status == "partial"
+    answered = run(f"PATIENT: {q2}", "SURGEON: About sixty percent improve without surgery, "
+                   "so fusion can wait.")
+    assert answered.question("Q2").status == "answered"
