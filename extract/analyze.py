@@ -59,6 +59,9 @@ STATUS_RANK = {"answered": 3, "partial": 2, "unanswered": 1, "not_asked": 0}
 _QUESTION_START = re.compile(
     r"^(?:\w+,\s*)?(what|which|how|have|has|do|does|did|is|are|am|can|could|would|will|should|"
     r"if|when|where|why|who|i'd like to know|i want to know|tell me)\b")
+# Words with which an answer says it belongs to an earlier question, after the next one.
+BACK_REFERENCES = ("going back to", "back to your", "your first question", "your earlier question",
+                   "your other question", "you asked earlier", "as for your", "to answer your")
 _PRONOUN = re.compile(r"\b(that|this|it|those|these|them)\b")
 
 
@@ -450,6 +453,23 @@ class _Replies:
             confidence = "low"
         return _Reply(tuple(window), confidence)
 
+    def late_reply(self, asking: _Asking) -> _Reply | None:
+        """An answer given after the next question, that says so ("going back to your first
+        question, ..."): the sentence that refers back, and the one after it, if it comes in
+        the reply to the very next question."""
+        after_next = [b for b in self.boundaries if b > asking.last][:2]
+        if not after_next:
+            return None
+        stop = after_next[1] if len(after_next) > 1 else len(self.sentences)
+        asked_end = self.sentences[asking.last].end
+        for position in range(after_next[0], stop):
+            sentence = self.sentences[position]
+            if sentence.start - asked_end > ANSWER_MAX_S:
+                return None
+            if any(marker in sentence.norm for marker in BACK_REFERENCES):
+                return _Reply(self.sentences[position:min(position + 2, stop)], "low")
+        return None
+
 
 def _span(sentences: tuple[Sentence, ...] | list[Sentence]) -> Span:
     return Span(start=round(sentences[0].start, 2), end=round(sentences[-1].end, 2),
@@ -506,6 +526,15 @@ class _Analysis:
         common = dict(**base, answer=_span(reply.sentences), facts=verdict.facts,
                       low_confidence=any(s.low_confidence for s in reply.sentences),
                       answer_confidence=reply.confidence)
+        late = None if verdict.met else self.replies.late_reply(asking)
+        if late is not None:
+            late_verdict = judge(question.requires, [s.norm for s in late.sentences],
+                                 self.qs.evidence, about)
+            if late_verdict.met:
+                verdict = late_verdict
+                common.update(answer=_span(late.sentences), facts=late_verdict.facts,
+                              answer_confidence=late.confidence,
+                              low_confidence=any(s.low_confidence for s in late.sentences))
         if verdict.met:
             facts = ", ".join(dict.fromkeys(verdict.facts))
             return QuestionFinding(**common, status="answered", evidence="The reply gives what "

@@ -137,3 +137,16 @@ def test_numbers_about_the_operation_answer_nothing_that_was_asked(run):
     answered = run(f"PATIENT: {q2}", "SURGEON: About sixty percent improve without surgery, "
                    "so fusion can wait.")
     assert answered.question("Q2").status == "answered"
+
+
+def test_an_answer_after_the_next_question_counts_when_it_says_so(run):
+    q2 = "What percentage of patients with this exact diagnosis improve without surgery?"
+    q1 = "Based on my imaging, what is the specific structural problem causing my pain?"
+    late = run(f"PATIENT: {q1}", "SURGEON: Let me pull the images up.", f"PATIENT: {q2}",
+               "SURGEON: About forty percent. Going back to your first question, there is an "
+               "annular tear at L4-L5.")
+    assert late.question("Q1").status == "answered"
+    assert late.question("Q1").answer_confidence == "low"
+    never = run(f"PATIENT: {q1}", "SURGEON: Let me pull the images up.", f"PATIENT: {q2}",
+                "SURGEON: About forty percent, with a herniated disc like many people have.")
+    assert never.question("Q1").status == "unanswered"
