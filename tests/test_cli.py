@@ -99,7 +99,7 @@ def test_a_malformed_question_set_names_the_line(tmp_path):
     bad = tmp_path / "questions.toml"
     bad.write_text('name = "x"\n[[questions]]\nid = "Q1"\ntext = "What?"\nrequires = "vibes"\n')
     result = CliRunner().invoke(main, ["analyze", str(transcript), "--questions", str(bad)])
-    _one_clear_sentence(result, "line 3", "vibes")
+    _one_clear_sentence(result, "line 5", "vibes")  # the line of `requires = "vibes"`
 
 
 def test_a_different_recording_never_overwrites_a_visit(tmp_path, sample_copy):
