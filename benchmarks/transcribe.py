@@ -210,7 +210,10 @@ def main() -> None:
 
     vocabulary = load_question_set().vocabulary
     normalizer_name, normalize = normalizer()
-    rows, skipped = [], []
+    skipped = []
+    print("| engine | model | recording | length | speed (audio s / wall s) | peak RSS | "
+          f"WER ({normalizer_name} normalizer) | domain terms | terms, last third |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         recordings = [("sample visit", SAMPLE_AUDIO, args.runs, sample_reference(), None)]
         if args.long_minutes > 0:
@@ -229,12 +232,8 @@ def main() -> None:
                 if "skipped" in result:
                     skipped.append(f"{engine_name} {model}: {result['skipped']}")
                     break
-                rows.append(row(engine_name, model, name, result, reference, late, vocabulary,
-                                normalize))
-    print("| engine | model | recording | length | speed (audio s / wall s) | peak RSS | "
-          f"WER ({normalizer_name} normalizer) | domain terms | terms, last third |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    print("\n".join(rows))
+                print(row(engine_name, model, name, result, reference, late, vocabulary,
+                          normalize), flush=True)
     for line in skipped:
         print(f"\nNot measured: {line}")
 
