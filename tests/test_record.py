@@ -144,7 +144,8 @@ def test_kill_9_loses_at_most_a_second_and_recover_finishes_the_file(vmic, speec
     child.communicate(timeout=CHILD_TIMEOUT_S)
     recording = folder / "recording.wav"
     kept = sf.info(recording).duration  # readable as it is, without any repair
-    assert killed_after - 1.0 <= kept <= killed_after + 0.2, (kept, killed_after)
+    # sound flows a moment before "Recording." is shown, so a little more may be kept
+    assert killed_after - 1.0 <= kept <= killed_after + 0.5, (kept, killed_after)
     assert similarity(recording, speech)[0] > 0.95
     assert manifest(folder)["audio_sha256"] is None  # the recorder never finished
     result = CliRunner().invoke(main, ["recover", str(folder)])
