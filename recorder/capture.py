@@ -37,6 +37,7 @@ import numpy as np
 from recorder import __version__
 from recorder.audio import SAMPLE_RATE
 from recorder.errors import BadInput, NotEnoughSpace, RecordingStopped
+from recorder.live import LiveWorker, render_checklist
 from recorder.visit import (RECORDING_STEM, VisitFolder, create_visit, is_visit_folder,
                             now_iso, open_visit, sha256_of)
 from recorder.wavfile import SAMPLE_BYTES, WavWriter, repair_wav
@@ -58,6 +59,7 @@ READ_TIMEOUT_S = 0.1  # the loop wakes at least this often to read keys and stop
 DEVICE_STALL_S = 3.0  # no audio for this long from a running stream: the device is gone
 REFRESH_S = 0.2  # the status line on a terminal is redrawn this often
 LOG_INTERVAL_S = 5.0  # when stderr is not a terminal, a status line this often
+INT16_FULL_SCALE = 32768.0  # int16 samples / this = Whisper's float samples in [-1, 1]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 KEY_MARK, KEY_PAUSE, KEYS_STOP = "m", "p", ("\n", "\r")
@@ -381,6 +383,7 @@ class StatusLine:
         self._width = 0
         self._last_shown = -math.inf
         self._open = True
+        self._panel_height = 0  # lines of the live checklist drawn above the status line
 
     def show(self, status: Status) -> None:
         now = time.monotonic()
@@ -398,6 +401,20 @@ class StatusLine:
     def say(self, text: str) -> None:
         self._write(("\r" + " " * self._width + "\r" if self._width else "") + text + "\n")
         self._width = 0
+        self._panel_height = 0  # a line said since: draw the next panel below it
+
+    def panel(self, lines: list[str]) -> None:
+        """A block of lines above the status line (the live checklist), redrawn in place on
+        a terminal (cursor up, erase line), printed anew otherwise."""
+        if not self._tty:
+            self._write("\n".join(lines) + "\n")
+            return
+        up = f"\x1b[{self._panel_height}A" if self._panel_height else ""
+        drawn = [line[:shutil.get_terminal_size().columns - 1] for line in lines]
+        drawn += [""] * max(0, self._panel_height - len(drawn))  # erase a longer old panel
+        self._write("\r\x1b[K" + up + "".join(f"\x1b[K{line}\n" for line in drawn))
+        self._width = 0
+        self._panel_height = len(drawn)
         self._last_shown = -math.inf
 
     def end(self) -> None:
@@ -493,12 +510,46 @@ def _start_take(visit: VisitFolder, take: str, consent: Consent, source: str) ->
                                  audio_source=source, consent=record, markers=()))
 
 
+class _Tee:
+    """Writes each block to the file first, then hands a copy to the live transcriber."""
+
+    def __init__(self, writer: Sink, live: LiveWorker):
+        self._writer = writer
+        self._live = live
+
+    def write(self, samples: np.ndarray) -> None:
+        self._writer.write(samples)
+        self._live.transcriber.feed(samples.astype(np.float32) / INT16_FULL_SCALE)
+
+
+def _with_checklist(show: Callable[[Status], None], status_line: "StatusLine",
+                    live: LiveWorker) -> Callable[[Status], None]:
+    """The status line, with the live checklist redrawn above it whenever it changes."""
+    shown: list[object] = [None]
+
+    def show_both(status: Status) -> None:
+        latest = live.latest
+        if latest is not None and latest is not shown[0]:
+            shown[0] = latest
+            status_line.panel(render_checklist(latest))
+        if live.error is not None and shown[0] is not live.error:
+            shown[0] = live.error
+            status_line.say("The live checklist stopped (the recording goes on): "
+                            f"{live.error}. Run `visit process` afterwards.")
+        show(status)
+
+    return show_both
+
+
 def record_visit(folder: Path, take: str, consent: Consent, stream: Stream, *, source: str,
-                 duration_s: float | None = None, terminal=None) -> Recording:
+                 duration_s: float | None = None, terminal=None,
+                 live: LiveWorker | None = None) -> Recording:
     """Record from an open `stream` into `folder`/`take`, after consent was given.
 
     `source` names the microphone for the manifest. Markers reach the manifest the moment
-    they are dropped; the checksum and the "record" stage when the recording stops.
+    they are dropped; the checksum and the "record" stage when the recording stops. With
+    `live`, every block written is also transcribed in the background and the checklist
+    is shown above the status line; the file never waits for it.
     """
     terminal = terminal or sys.stderr
     visit = create_visit(folder)
@@ -512,12 +563,20 @@ def record_visit(folder: Path, take: str, consent: Consent, stream: Stream, *, s
 
     with (WavWriter(path, SAMPLE_RATE) as writer, stop_signals() as stop_requested,
           keyboard() as keys):
-        recorder = Recorder(writer)
+        recorder = Recorder(writer if live is None else _Tee(writer, live))
         status_line.say(consent.spoken_prompt())
-        controls = Controls(keys=keys, stop_requested=stop_requested, show=status_line.show,
+        show = status_line.show if live is None else _with_checklist(status_line.show,
+                                                                       status_line, live)
+        if live is not None:
+            live.start()
+        controls = Controls(keys=keys, stop_requested=stop_requested, show=show,
                             say=status_line.say, on_marker=save_marker,
                             free_bytes=lambda: shutil.disk_usage(visit.path).free)
-        outcome = capture(recorder, stream, controls, duration_s)
+        try:
+            outcome = capture(recorder, stream, controls, duration_s)
+        finally:
+            if live is not None:
+                live.stop()
     status_line.end()
     recording = Recording(visit, path, recorder.elapsed_s, tuple(recorder.markers), outcome,
                           stream.overflows)

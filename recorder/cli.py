@@ -206,7 +206,13 @@ def _ask_consent():
 @click.option("--expect-minutes", type=click.FloatRange(min=0, min_open=True), default=60,
               show_default=True,
               help="How long the visit may last: the disk must have room for it.")
-def record(folder, consent_by, duration, device, list_devices, new_take, expect_minutes):
+@click.option("--live", is_flag=True,
+              help="Transcribe while recording and show which questions have been asked "
+                   "and answered, so you can see what is still open before you leave.")
+@transcription_options
+@questions_option
+def record(folder, consent_by, duration, device, list_devices, new_take, expect_minutes, live,
+           engine, model, language, threads, models_dir, questions_file):
     """Record a visit into the folder VISIT, only after everyone agrees to be recorded.
 
     You are shown a short script to read aloud and asked who agreed (or name them with
@@ -214,9 +220,13 @@ def record(folder, consent_by, duration, device, list_devices, new_take, expect_
     marker, p pauses and resumes, Enter or Ctrl-C stops. A crash, a kill or a closed
     terminal loses at most a second. VISIT defaults to a new folder named for today.
 
+    With --live, the checklist of your questions is shown above the status line while you
+    record, and the transcript and report are ready moments after you stop.
+
     \b
     Example:
         visit record my-visit/
+        visit record my-visit/ --live
         visit record my-visit/ --consent-by "Dr. Brandt, Jane Doe" --duration 1800
     """
     from recorder import capture, microphone
@@ -231,13 +241,38 @@ def record(folder, consent_by, duration, device, list_devices, new_take, expect_
     capture.check_disk(folder, duration / 60 if duration else expect_minutes)
     consent = (_ask_consent() if consent_by is None else
                capture.consent_given(capture.parse_names(consent_by), "--consent-by"))
+    worker = None
+    if live:
+        question_set = _load_questions(questions_file)
+        worker = _live_worker(_settings(engine, model, language, threads, question_set),
+                              models_dir, question_set)
     recording = capture.record_visit(folder, take, consent, microphone.MicrophoneStream(mic),
-                                     source=f"microphone: {mic.name}", duration_s=duration)
+                                     source=f"microphone: {mic.name}", duration_s=duration,
+                                     live=worker)
     if recording.outcome.fault:
         raise RecordingStopped(capture.fault_message(recording))
     click.echo(f"Recording: {recording.path} ({capture.clock(recording.duration_s)}, "
                f"{len(recording.markers)} markers)")
-    click.echo(f"Next: visit process {folder}")
+    if worker is None:
+        click.echo(f"Next: visit process {folder}")
+        return
+    from recorder.pipeline import analyze_visit, finish_live, report_visit
+
+    transcript = finish_live(recording.visit, worker.transcriber)
+    findings = analyze_visit(recording.visit, transcript, question_set, worker.nlp)
+    _echo_summary(findings, report_visit(recording.visit))
+
+
+def _live_worker(settings, models_dir, question_set):
+    """The background transcriber for `visit record --live`, its model loaded up front so
+    a missing model is said before any recording starts."""
+    from extract.nlp import load_nlp
+    from recorder.live import LiveTranscriber, LiveWorker
+    from recorder.models import models_dir as resolve_models_dir
+    from recorder.transcribe import load_engine
+
+    engine = load_engine(settings, resolve_models_dir(models_dir))
+    return LiveWorker(LiveTranscriber(engine, settings), question_set, load_nlp(warn=_warn))
 
 
 @main.command()

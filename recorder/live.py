@@ -196,18 +196,19 @@ class LiveWorker(threading.Thread):
     """Transcribes and analyses in the background; calls `on_status` after each step."""
 
     def __init__(self, transcriber: LiveTranscriber, question_set: QuestionSet, nlp,
-                 on_status: Callable[[LiveStatus], None]):
+                 on_status: Callable[[LiveStatus], None] = lambda status: None):
         super().__init__(name="live-transcriber", daemon=True)
         self.transcriber = transcriber
         self._question_set = question_set
-        self._nlp = nlp
+        self.nlp = nlp
         self._on_status = on_status
         self._stop_requested = threading.Event()
-        self.error: BaseException | None = None
+        self.latest: LiveStatus | None = None  # read by the recorder's display
+        self.error: Exception | None = None
 
     def status(self) -> LiveStatus:
         transcript = self.transcriber.transcript()
-        findings = analyze(transcript, self._question_set, self._nlp)
+        findings = analyze(transcript, self._question_set, self.nlp)
         now_s = self.transcriber.heard_s + self.transcriber.pending_s
         questions, procedures = checklist(findings, self._question_set, now_s)
         behind = self.transcriber.pending_s
@@ -219,10 +220,11 @@ class LiveWorker(threading.Thread):
         try:
             while not self._stop_requested.is_set():
                 if self.transcriber.step():
-                    self._on_status(self.status())
+                    self.latest = self.status()
+                    self._on_status(self.latest)
                 else:
                     time.sleep(WORKER_IDLE_S)
-        except BaseException as error:  # reported by the recorder; capture goes on
+        except Exception as error:  # shown by the recorder, which keeps recording
             self.error = error
 
     def stop(self) -> None:

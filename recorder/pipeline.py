@@ -16,6 +16,7 @@ from extract.findings import Findings
 from extract.questionset import QuestionSet
 from recorder import __version__
 from recorder.errors import BadInput
+from recorder.live import LiveTranscriber
 from recorder.transcribe import Engine, Progress, TranscribeSettings, transcribe_file
 from recorder.transcript import Transcript, read_transcript, to_srt, to_text, to_vtt
 from recorder.visit import Manifest, VisitFolder
@@ -34,7 +35,9 @@ def transcript_is_current(visit: VisitFolder) -> bool:
     except BadInput:
         return False
     manifest = visit.read_manifest()
-    return manifest.audio_sha256 is None or transcript.audio_sha256 == manifest.audio_sha256
+    if manifest.audio_file is None:
+        return True  # a transcript imported from another tool: there is nothing to redo
+    return manifest.audio_sha256 is not None and transcript.audio_sha256 == manifest.audio_sha256
 
 
 def write_transcript(visit: VisitFolder, transcript: Transcript) -> None:
@@ -48,14 +51,28 @@ def transcribe_visit(visit: VisitFolder, engine: Engine, settings: TranscribeSet
                      on_progress: Progress | None = None) -> Transcript:
     """Transcribe the visit's recording, carrying on from the checkpoint of a run that was
     stopped; the checkpoint goes once the transcript is written."""
+    audio = visit.require_audio()
+    checksum = visit.read_manifest().audio_sha256
+    if checksum is None:
+        raise BadInput(f"The recording {audio.name} was never finished (the recorder was "
+                       f"stopped abruptly); run `visit recover {visit.path}` first.")
     checkpoint = visit.file(TRANSCRIPT_CHECKPOINT)
-    transcript = transcribe_file(visit.require_audio(), engine, settings=settings,
-                                 audio_sha256=visit.read_manifest().audio_sha256,
+    transcript = transcribe_file(audio, engine, settings=settings, audio_sha256=checksum,
                                  checkpoint=checkpoint, on_progress=on_progress)
     write_transcript(visit, transcript)
     checkpoint.unlink(missing_ok=True)
     visit.record_stage("transcribe", engine=transcript.engine, model=transcript.model,
                        language=transcript.language)
+    return transcript
+
+
+def finish_live(visit: VisitFolder, transcriber: LiveTranscriber) -> Transcript:
+    """Keep the transcript made during the recording: only the audio still waiting is
+    transcribed now, and the result is tied to the finished recording's checksum."""
+    transcript = transcriber.finish(audio_sha256=visit.read_manifest().audio_sha256)
+    write_transcript(visit, transcript)
+    visit.record_stage("transcribe", engine=transcript.engine, model=transcript.model,
+                       language=transcript.language, live=True)
     return transcript
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,28 @@ def processed_sample(tmp_path_factory) -> Path:
     result = CliRunner().invoke(main, ["process", str(SAMPLE_AUDIO), "--out", str(folder)])
     assert result.exit_code == 0, result.output
     return folder
+
+
+@pytest.fixture(scope="module")
+def vmic(tmp_path_factory):
+    """The default input of this process and its children is a virtual microphone: a
+    private PulseAudio server (tests/virtual_mic.py), started and stopped per module."""
+    from tests import virtual_mic
+
+    mic = virtual_mic.start(tmp_path_factory.mktemp("pulse"))
+    saved = {name: os.environ.get(name) for name in mic.environment()}
+    os.environ.update(mic.environment())
+    if "sounddevice" in sys.modules:  # imported before the server was up: scan again
+        sd = sys.modules["sounddevice"]
+        sd._terminate()
+        sd._initialize()
+    yield mic
+    mic.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture()

@@ -36,25 +36,6 @@ CHILD_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
-def vmic(tmp_path_factory):
-    """The default input of this process and its children is the virtual microphone."""
-    mic = virtual_mic.start(tmp_path_factory.mktemp("pulse"))
-    saved = {name: os.environ.get(name) for name in mic.environment()}
-    os.environ.update(mic.environment())
-    if "sounddevice" in sys.modules:  # imported before the server was up: scan again
-        sd = sys.modules["sounddevice"]
-        sd._terminate()
-        sd._initialize()
-    yield mic
-    mic.stop()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-@pytest.fixture(scope="module")
 def speech(tmp_path_factory) -> Path:
     wav = tmp_path_factory.mktemp("speech") / "speech.wav"
     subprocess.run(["espeak-ng", "-w", str(wav), SPEECH], check=True)
