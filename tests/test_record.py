@@ -229,7 +229,8 @@ def test_keys_in_a_terminal_drop_markers_pause_and_stop(vmic, tmp_path):
     assert "\rREC 00:00:0" in screen  # the status line is redrawn in place
     markers = [m["time"] for m in manifest(folder)["markers"]]
     assert markers == pytest.approx([1.0, 3.0], abs=0.3)
-    assert sf.info(folder / "recording.wav").duration == pytest.approx(3.5, abs=0.3)
+    # 5 s of typing less the 1.5 s paused; keys reach a busy machine a little late.
+    assert sf.info(folder / "recording.wav").duration == pytest.approx(3.5, abs=0.6)
     assert record_stage(folder)["stopped"] == "Enter" and "2 markers" in out
 
 
