@@ -1,0 +1,175 @@
+"""The live checklist on this machine: latency, CPU use, audio dropped, stop-to-report time.
+
+    .venv/bin/python benchmarks/live.py
+
+1. The bundled sample visit is played in real time, 100 ms blocks, into the live
+   transcriber (the same LiveTranscriber and LiveWorker that `visit record --live` runs,
+   here without a sound card so the numbers are the transcriber's own). For each question
+   it measures how long after the end of the question (asked) and of the answer (answered,
+   partial or unanswered) the checklist showed it, CPU use, and audio dropped: blocks the
+   feeder could not hand over on time (feeding never waits for the recogniser).
+2. Stop-to-report for a 30-minute visit: at stop, the live transcript is already made but
+   for the audio still waiting (at most one window); the benchmark times transcribing a
+   worst-case tail (MAX_WINDOW_S of speech), analysing a 30-minute transcript (the sample's
+   live transcript repeated to 30 minutes) and writing the report.
+Prints Markdown tables (the README's "Live checklist benchmark").
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from extract.analyze import analyze  # noqa: E402
+from extract.nlp import load_nlp  # noqa: E402
+from extract.questionset import load_question_set  # noqa: E402
+from recorder.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from recorder.live import MAX_WINDOW_S, LiveTranscriber, LiveWorker  # noqa: E402
+from recorder.models import models_dir  # noqa: E402
+from recorder.pipeline import report_visit, write_transcript  # noqa: E402
+from recorder.transcribe import TranscribeSettings, load_engine  # noqa: E402
+from recorder.transcript import Segment, Transcript, Word  # noqa: E402
+from recorder.visit import create_visit  # noqa: E402
+
+SAMPLE = REPO / "samples" / "sample-visit"
+BLOCK_S = 0.1  # a microphone delivers about this much at a time
+LONG_VISIT_S = 30 * 60
+QUESTION_OPENINGS = {"Q1": "Based on my imaging", "Q2": "What percentage",
+                     "Q3": "Have you reviewed", "Q5": "If I delay surgery"}
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def real_time_run(engine, settings, question_set, nlp):
+    audio = load_audio(SAMPLE / "visit.mp3")
+    transcriber = LiveTranscriber(engine, settings)
+    seen: dict[str, list[tuple[str, float]]] = {}
+    clock0 = time.monotonic()
+
+    def on_status(status):
+        now = time.monotonic() - clock0
+        for q in status.questions:
+            if not seen.get(q.id) or seen[q.id][-1][0] != q.state:
+                seen.setdefault(q.id, []).append((q.state, now))
+
+    worker = LiveWorker(transcriber, question_set, nlp, on_status)
+    late_blocks, feed_costs = 0, []
+    cpu0 = _cpu_s()
+    worker.start()
+    block = int(BLOCK_S * SAMPLE_RATE)
+    for index, start in enumerate(range(0, len(audio), block)):
+        due = clock0 + (index + 1) * BLOCK_S  # when a microphone would have this block
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        elif -delay > BLOCK_S:
+            late_blocks += 1
+        began = time.perf_counter()
+        transcriber.feed(audio[start:start + block])
+        feed_costs.append(time.perf_counter() - began)
+    wall = time.monotonic() - clock0
+    cpu = _cpu_s() - cpu0
+    stop_began = time.perf_counter()
+    worker.stop()
+    transcript = transcriber.finish()
+    findings = analyze(transcript, question_set, nlp)
+    stop_s = time.perf_counter() - stop_began
+    turns = json.loads((SAMPLE / "turns.json").read_text())
+    latencies = {}
+    for qid, opening in QUESTION_OPENINGS.items():
+        index = next(i for i, t in enumerate(turns) if t["text"].startswith(opening))
+        asked_at = next((t for s, t in seen.get(qid, []) if s != "not_asked"), None)
+        settled_at = seen[qid][-1][1] if seen.get(qid) else None
+        latencies[qid] = (None if asked_at is None else asked_at - turns[index]["end"],
+                          None if settled_at is None else settled_at - turns[index + 1]["end"],
+                          seen[qid][-1][0] if seen.get(qid) else "never")
+    return dict(latencies=latencies, cpu_pct=100 * cpu / wall / 2, late_blocks=late_blocks,
+                max_feed_ms=1000 * max(feed_costs), stop_s=stop_s, transcript=transcript,
+                verdict=findings.verdict, audio_s=len(audio) / SAMPLE_RATE, wall_s=wall)
+
+
+def _repeated(transcript: Transcript, length_s: float) -> Transcript:
+    segments, offset = [], 0.0
+    while offset < length_s:
+        for s in transcript.segments:
+            segments.append(replace(
+                s, start=s.start + offset, end=s.end + offset,
+                words=tuple(Word(w.start + offset, w.end + offset, w.text, w.probability)
+                            for w in s.words)))
+        offset += transcript.duration_s
+    return replace(transcript, segments=tuple(segments), duration_s=offset)
+
+
+def stop_to_report(engine, settings, question_set, nlp, live_transcript):
+    audio = load_audio(SAMPLE / "visit.mp3")
+    tail = audio[int(27 * SAMPLE_RATE):int((27 + MAX_WINDOW_S) * SAMPLE_RATE)]  # all speech
+    transcriber = LiveTranscriber(engine, settings)
+    transcriber.feed(tail)
+    began = time.perf_counter()
+    transcriber.finish()
+    tail_s = time.perf_counter() - began
+    long_transcript = _repeated(live_transcript, LONG_VISIT_S)
+    began = time.perf_counter()
+    findings = analyze(long_transcript, question_set, nlp)
+    analyze_s = time.perf_counter() - began
+    with tempfile.TemporaryDirectory() as tmp:
+        visit = create_visit(Path(tmp) / "visit")
+        began = time.perf_counter()
+        write_transcript(visit, long_transcript)
+        visit.write("findings.json", findings.to_json())
+        report_visit(visit)
+        report_s = time.perf_counter() - began
+    return tail_s, analyze_s, report_s, len(long_transcript.text.split())
+
+
+def main() -> None:
+    question_set = load_question_set()
+    nlp = load_nlp()
+    settings = TranscribeSettings(vocabulary=question_set.vocabulary)
+    engine = load_engine(settings, models_dir())
+    run = real_time_run(engine, settings, question_set, nlp)
+    print(f"Sample visit ({run['audio_s']:.0f} s) played in real time, faster-whisper base "
+          f"int8, 2 cores\n")
+    print("| question | shown as asked after the question ends | final state shown after the "
+          "answer ends | final state |")
+    print("| --- | --- | --- | --- |")
+    for qid, (asked, settled, state) in run["latencies"].items():
+        def show(value):
+            return "never" if value is None else f"{value:.1f} s"
+        print(f"| {qid} | {show(asked)} | {show(settled)} | {state} |")
+    asked = [a for a, _, _ in run["latencies"].values() if a is not None]
+    settled = [s for _, s, _ in run["latencies"].values() if s is not None]
+    print(f"\n| measure | value |\n| --- | --- |")
+    print(f"| asked latency, median / max | {statistics.median(asked):.1f} s / {max(asked):.1f} s |")
+    print(f"| answer latency, median / max | {statistics.median(settled):.1f} s / "
+          f"{max(settled):.1f} s |")
+    print(f"| CPU use while recording (of 2 cores) | {run['cpu_pct']:.0f}% |")
+    print(f"| audio dropped (blocks not handed over on time) | {run['late_blocks']} |")
+    print(f"| longest hand-over of a block to the transcriber | {run['max_feed_ms']:.2f} ms |")
+    print(f"| stop to findings, sample visit | {run['stop_s']:.1f} s |")
+    tail_s, analyze_s, report_s, words = stop_to_report(engine, settings, question_set, nlp,
+                                                        run["transcript"])
+    print(f"\nStop to report for a 30-minute visit ({words} words)\n")
+    print("| step | time |\n| --- | --- |")
+    print(f"| transcribe the audio still waiting (worst case {MAX_WINDOW_S:.0f} s of speech) "
+          f"| {tail_s:.1f} s |")
+    print(f"| analyse the whole transcript | {analyze_s:.2f} s |")
+    print(f"| write transcript, findings and report | {report_s:.2f} s |")
+    print(f"| total | {tail_s + analyze_s + report_s:.1f} s |")
+
+
+if __name__ == "__main__":
+    main()
