@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Literal
 
 import numpy as np
@@ -28,6 +28,10 @@ LIVE_WINDOW_MIN_S = 5.0  # transcribe once this much new audio has arrived
 LIVE_RETRY_S = 3.0  # a window still in progress is heard again after this much more audio
 TAIL_GUARD_S = 1.5  # words ending this close to the window's end may be cut: hear them again
 NO_SPEECH_ADVANCE_S = 10.0  # a window this long with no words is silence: move past it
+# Whisper wrote nothing for a window in which voice detection hears this much speech: wait
+# for more audio rather than pass over it, up to GIVE_UP_WINDOW_S.
+MIN_SPEECH_S = 1.0
+GIVE_UP_WINDOW_S = 50.0
 MAX_WINDOW_S = 25.0  # a window this long is cut at a word, even mid-sentence (Whisper hears 30 s)
 BEHIND_WARNING_S = 30.0  # more audio than this waiting: say transcription is catching up
 ANSWER_WAIT_S = 45.0  # a question asked this recently with no reply yet is "waiting"
@@ -75,7 +79,7 @@ def _final_part(heard: list[Segment], keep_until: float, window_s: float, *,
     """
     if final:
         return heard
-    complete = [s for s in heard[:-1] if s.end <= keep_until]
+    complete = [s for s in heard[:-1] if _last_word_end(s) <= keep_until]
     if complete or window_s < MAX_WINDOW_S:
         return complete
     last = heard[-1]
@@ -86,6 +90,18 @@ def _final_part(heard: list[Segment], keep_until: float, window_s: float, *,
                     text=" ".join(w.text for w in words), words=words,
                     confidence=last.confidence, low_confidence=last.low_confidence,
                     speaker=last.speaker)]
+
+
+def _speech_s(window: np.ndarray) -> float:
+    """Seconds of speech in `window` by voice activity detection (Silero, in faster-whisper)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(window, VadOptions())
+    return sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
+
+
+def _last_word_end(segment: Segment) -> float:
+    return segment.words[-1].end if segment.words else segment.end
 
 
 class LiveTranscriber:
@@ -129,11 +145,15 @@ class LiveTranscriber:
         keep_until = window_s if final else window_s - TAIL_GUARD_S
         heard = list(self._engine.segments(window, language=self._settings.language,
                                            vocabulary=self._settings.vocabulary))
-        kept = _final_part(heard, keep_until, window_s, final=final)
+        kept = [replace(s, end=_last_word_end(s))
+                for s in _final_part(heard, keep_until, window_s, final=final)]
         if kept:
-            consumed_s = kept[-1].end
-        elif not heard and (final or window_s >= NO_SPEECH_ADVANCE_S):
-            consumed_s = keep_until  # silence: nothing to hear again
+            # Up to the last word heard, not the segment's end: Whisper can stretch a
+            # segment's end over speech it did not write down, and that must be heard again.
+            consumed_s = _last_word_end(kept[-1])
+        elif not heard and (final or window_s >= GIVE_UP_WINDOW_S or (
+                window_s >= NO_SPEECH_ADVANCE_S and _speech_s(window) < MIN_SPEECH_S)):
+            consumed_s = keep_until  # silence (voice detection agrees): nothing to hear again
         else:
             return True  # speech still going on: wait for more audio
         self.segments += [_shift(s, self._committed_s) for s in kept]
