@@ -20,7 +20,7 @@ if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian packages:$missing" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
     echo "Please install these Debian packages first (as root): sudo apt-get install$missing" >&2
     exit 1
