@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rapidfuzz import utils
 
 from extract.normalize import normalize
-from recorder.transcript import Transcript
+from recorder.transcript import Transcript, join_words
 
 # A silence at least this long between two words is treated as a possible change of
 # speaker (espeak-ng turns here are 0.8 s apart; people in a room pause 0.5-1 s).
@@ -99,19 +99,9 @@ def split_sentences(transcript: Transcript, nlp) -> tuple[Sentence, ...]:
     return tuple(sentences)
 
 
-# Whisper splits some words into pieces ("L5" "-S1", "60" "%"): glue those back.
-_NO_SPACE_BEFORE = tuple("-'%,.?!:;)")
-
-
 def _join(tokens: list[_Token]) -> tuple[str, list[int]]:
     """The tokens as text, and the character offset where each token starts."""
-    text, starts = "", []
-    for token in tokens:
-        if text and not token.text.startswith(_NO_SPACE_BEFORE) and not text.endswith("-"):
-            text += " "
-        starts.append(len(text))
-        text += token.text
-    return text, starts
+    return join_words([token.text for token in tokens])
 
 
 def _token_at(starts: list[int], char: int) -> int:

@@ -21,8 +21,8 @@ from extract.analyze import analyze
 from extract.findings import Findings
 from extract.questionset import QuestionSet
 from recorder.audio import SAMPLE_RATE
-from recorder.transcribe import Engine, TranscribeSettings
-from recorder.transcript import Segment, Transcript, Word
+from recorder.transcribe import Engine, TranscribeSettings, checked, shifted
+from recorder.transcript import Segment, Transcript, Word, join_words
 
 LIVE_WINDOW_MIN_S = 5.0  # transcribe once this much new audio has arrived
 LIVE_RETRY_S = 3.0  # a window still in progress is heard again after this much more audio
@@ -31,7 +31,9 @@ NO_SPEECH_ADVANCE_S = 10.0  # a window this long with no words is silence: move 
 # Whisper wrote nothing for a window in which voice detection hears this much speech: wait
 # for more audio rather than pass over it, up to GIVE_UP_WINDOW_S.
 MIN_SPEECH_S = 1.0
+FINAL_MIN_SPEECH_S = 0.25  # less speech than this at the very end is only noise
 GIVE_UP_WINDOW_S = 50.0
+SENTENCE_ENDS = (".", "?", "!")
 MAX_WINDOW_S = 25.0  # a window this long is cut at a word, even mid-sentence (Whisper hears 30 s)
 BEHIND_WARNING_S = 30.0  # more audio than this waiting: say transcription is catching up
 ANSWER_WAIT_S = 45.0  # a question asked this recently with no reply yet is "waiting"
@@ -60,36 +62,40 @@ class LiveStatus:
     note: str | None = None  # e.g. "catching up": said on screen when degraded
 
 
-def _shift(segment: Segment, offset_s: float) -> Segment:
-    return Segment(
-        start=round(segment.start + offset_s, 2), end=round(segment.end + offset_s, 2),
-        text=segment.text,
-        words=tuple(Word(round(w.start + offset_s, 2), round(w.end + offset_s, 2), w.text,
-                         w.probability) for w in segment.words),
-        confidence=segment.confidence, low_confidence=segment.low_confidence,
-        speaker=segment.speaker)
-
-
 def _final_part(heard: list[Segment], keep_until: float, window_s: float, *,
                 final: bool) -> list[Segment]:
-    """The segments of a window that will not change when more audio arrives.
+    """The part of a window that will not change when more audio arrives.
 
     The last segment may be cut off by the window's end, so it waits for more audio, unless
-    the window has grown long: then its words that end before the guard are kept.
+    the window has grown long: then its words that end before the guard are kept. What is
+    kept ends with the last whole sentence in it, where there is one, so that the next
+    window starts at the start of a sentence: Whisper hears a sentence cut in two poorly.
     """
     if final:
         return heard
     complete = [s for s in heard[:-1] if _last_word_end(s) <= keep_until]
-    if complete or window_s < MAX_WINDOW_S:
-        return complete
-    last = heard[-1]
-    words = tuple(w for w in last.words if w.end <= keep_until)
-    if not words:
-        return []
-    return [Segment(start=words[0].start, end=words[-1].end,
-                    text=" ".join(w.text for w in words), words=words,
-                    confidence=last.confidence, low_confidence=last.low_confidence,
-                    speaker=last.speaker)]
+    if not complete and window_s >= MAX_WINDOW_S:
+        last = heard[-1]
+        words = tuple(w for w in last.words if w.end <= keep_until)
+        complete = [_with_words(last, words)] if words else []
+    return _up_to_sentence_end(complete)
+
+
+def _with_words(segment: Segment, words: tuple[Word, ...]) -> Segment:
+    return replace(segment, start=words[0].start, end=words[-1].end, words=words,
+                   text=join_words([w.text for w in words])[0])
+
+
+def _up_to_sentence_end(segments: list[Segment]) -> list[Segment]:
+    for index in range(len(segments) - 1, -1, -1):
+        words = segments[index].words
+        ends = [i for i, w in enumerate(words) if w.text.endswith(SENTENCE_ENDS)]
+        if ends:
+            cut = ends[-1] + 1
+            head = segments[index] if cut == len(words) else _with_words(segments[index],
+                                                                          words[:cut])
+            return segments[:index] + [head]
+    return segments  # no sentence ends in it: keep it all rather than hold it forever
 
 
 def _speech_s(window: np.ndarray) -> float:
@@ -107,9 +113,11 @@ def _last_word_end(segment: Segment) -> float:
 class LiveTranscriber:
     """Holds the audio not yet transcribed and the segments already final."""
 
-    def __init__(self, engine: Engine, settings: TranscribeSettings):
+    def __init__(self, engine: Engine, settings: TranscribeSettings,
+                 speech_s: Callable[[np.ndarray], float] | None = None):
         self._engine = engine
         self._settings = settings
+        self._speech_s = speech_s or _speech_s  # seconds of speech heard in some samples
         self._lock = threading.Lock()
         self._blocks: list[np.ndarray] = []
         self._pending_samples = 0
@@ -143,8 +151,11 @@ class LiveTranscriber:
         self._tried_samples = len(window)
         window_s = len(window) / SAMPLE_RATE
         keep_until = window_s if final else window_s - TAIL_GUARD_S
-        heard = list(self._engine.segments(window, language=self._settings.language,
-                                           vocabulary=self._settings.vocabulary))
+        if final and self._speech_s(window) < FINAL_MIN_SPEECH_S:
+            heard = []  # the last moments hold no speech: Whisper would only invent some
+        else:
+            heard = list(self._engine.segments(window, language=self._settings.language,
+                                               vocabulary=self._settings.vocabulary))
         kept = [replace(s, end=_last_word_end(s))
                 for s in _final_part(heard, keep_until, window_s, final=final)]
         if kept:
@@ -152,11 +163,12 @@ class LiveTranscriber:
             # segment's end over speech it did not write down, and that must be heard again.
             consumed_s = _last_word_end(kept[-1])
         elif not heard and (final or window_s >= GIVE_UP_WINDOW_S or (
-                window_s >= NO_SPEECH_ADVANCE_S and _speech_s(window) < MIN_SPEECH_S)):
+                window_s >= NO_SPEECH_ADVANCE_S and self._speech_s(window) < MIN_SPEECH_S)):
             consumed_s = keep_until  # silence (voice detection agrees): nothing to hear again
         else:
             return True  # speech still going on: wait for more audio
-        self.segments += [_shift(s, self._committed_s) for s in kept]
+        self.segments += [s for s in (checked(shifted(s, self._committed_s)) for s in kept)
+                          if s.text]
         consumed = min(len(window), int(round(consumed_s * SAMPLE_RATE)))
         with self._lock:
             rest = np.concatenate(self._blocks)[consumed:]  # new blocks may have arrived

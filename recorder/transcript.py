@@ -87,6 +87,21 @@ class Transcript:
                    audio_sha256=data.get("audio_sha256"))
 
 
+# Whisper splits some words into pieces ("L5" "-S1", "60" "%"): glue those back.
+_NO_SPACE_BEFORE = tuple("-'%,.?!:;)")
+
+
+def join_words(texts: list[str]) -> tuple[str, list[int]]:
+    """Recognised words as text, and the character offset where each word starts."""
+    text, starts = "", []
+    for word in texts:
+        if text and not word.startswith(_NO_SPACE_BEFORE) and not text.endswith("-"):
+            text += " "
+        starts.append(len(text))
+        text += word
+    return text, starts
+
+
 # --- Subtitle and text formats -------------------------------------------------------
 
 _CUE_TIME = re.compile(

@@ -113,13 +113,19 @@ class _ScriptedEngine:
             else:
                 runs.append([second])
         for run in runs:
-            words = tuple(Word(float(s), s + 1.0, f"w{s}", 0.9) for s in run)
+            words = tuple(Word(float(s), s + 1.0, f"w{s}" + ("." if s == run[-1] else ""), 0.9)
+                          for s in run)
             yield Segment(float(run[0]), run[-1] + 1.0, " ".join(w.text for w in words), words)
+
+
+def _loud_s(audio) -> float:
+    """The scripted engine's idea of speech: any sound at all."""
+    return float(np.count_nonzero(audio)) / SAMPLE_RATE
 
 
 def test_no_audio_is_lost_or_heard_twice_across_windows():
     engine = _ScriptedEngine()
-    transcriber = LiveTranscriber(engine, TranscribeSettings())
+    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech_s=_loud_s)
     # 3 s of speech, 2 s pause, repeated, then 12 s of silence, then 4 s of speech.
     pattern = [1, 1, 1, 0, 0] * 6 + [0] * 12 + [1] * 4
     for second, loud in enumerate(pattern):
@@ -138,7 +144,7 @@ def test_no_audio_is_lost_or_heard_twice_across_windows():
 
 def test_a_window_that_never_pauses_is_cut_at_a_word():
     engine = _ScriptedEngine()
-    transcriber = LiveTranscriber(engine, TranscribeSettings())
+    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech_s=_loud_s)
     for _ in range(60):  # a minute of speech without a pause
         transcriber.feed(np.full(SAMPLE_RATE, 0.1, dtype=np.float32))
         transcriber.step()
