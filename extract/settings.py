@@ -1,0 +1,48 @@
+"""Every threshold of the analyzer, in one frozen object passed to `analyze(settings=...)`.
+
+No module of extract/ keeps a threshold of its own: a benchmark can try other values without
+patching globals, and a reader finds every number that shapes a finding here, with its unit
+and why it has its value. Values chosen from data were chosen by leave-one-writer-out
+cross-validation on ../shared/corpus (benchmarks/extract.py), over the grid in TUNABLE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnalyzerSettings:
+    # --- Asking: which sentences ask a prepared question (extract/asking.py) ---------------
+    # Cosine similarity (0-1) of a sentence's embedding to a question's closest wording.
+    ask_similarity: float = 0.50  # shortlist: a question-shaped sentence this close may ask it
+    verbatim_similarity: float = 0.85  # read (nearly) verbatim: no question form needed
+    ask_margin: float = 0.02  # ...and closer to this question than to any look-alike wording
+    # Concept groups of the question present, by lemma (the guard): all of them, or all but
+    # `concept_slack` when the question has three or more.
+    concept_slack: int = 1
+    # Without an embedder, rapidfuzz token_sort_ratio / 100 stands in for the similarity.
+    lexical_ask_similarity: float = 0.45
+    lexical_verbatim_similarity: float = 0.78
+
+    # --- Replies: which practice-side sentences answer an asking (extract/replies.py) ------
+    reply_window_sentences: int = 12  # the immediate reply: at most this many sentences...
+    reply_window_s: float = 120.0  # ...within this many seconds of the asking
+    late_reply_similarity: float = 0.55  # a later sentence this close to the question, with
+    #                                      what it asks for, is a late answer
+    topic_similarity: float = 0.30  # in a reply to several questions asked together, a
+    #                                 sentence this close to one of them is about it
+
+    # --- Turns without speaker labels (extract/turns.py) -----------------------------------
+    turn_pause_s: float = 0.6  # a silence this long may be a change of speaker
+
+
+DEFAULT_SETTINGS = AnalyzerSettings()
+
+# The grid benchmarks/extract.py searches by leave-one-writer-out cross-validation: a few
+# fields, a few values each. Every other field keeps its default.
+TUNABLE: dict[str, tuple] = {
+    "ask_similarity": (0.40, 0.45, 0.50, 0.55),
+    "ask_margin": (0.0, 0.02, 0.05),
+    "late_reply_similarity": (0.45, 0.55, 0.65),
+}
