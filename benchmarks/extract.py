@@ -33,10 +33,10 @@ sys.path[0] = str(REPO)
 import click  # noqa: E402
 
 from extract.analyze import analyze  # noqa: E402
-from extract.corpus import Consultation, Tally, evaluate, read_corpus  # noqa: E402
 from extract.nlp import load_nlp  # noqa: E402
 from extract.questionset import load_question_set  # noqa: E402
-from recorder.transcript import Transcript  # noqa: E402
+from recorder.storage.transcript_files import Transcript  # noqa: E402
+from testkit.corpus import Consultation, Tally, evaluate, read_corpus  # noqa: E402
 
 CORPUS = REPO / "tests" / "corpus"
 HOUR_WORDS = 9_000  # words in an hour of consultation at about 150 words a minute

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/transcribe.py            # sample visit + a 30-minute visit
     .venv/bin/python benchmarks/transcribe.py --long-minutes 0 --runs 3
 
-Every engine in recorder.transcribe.ENGINES is tried with every packaged model; what is not
+Every engine in recorder.transcription.engines.ENGINES is tried with every packaged model; what is not
 installed is listed and skipped. Each configuration runs in its own child process, so its
 peak RSS (model, decoding and all) is its own. Two recordings:
 
@@ -37,7 +37,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from recorder.audio import SAMPLE_RATE  # noqa: E402  (after the path is set)
+from recorder.storage.audiofile import SAMPLE_RATE  # noqa: E402  (after the path is set)
 
 SAMPLE_DIR = REPO / "samples" / "sample-visit"
 SAMPLE_AUDIO = SAMPLE_DIR / "visit.mp3"
@@ -64,7 +64,7 @@ def build_long_visit(folder: Path, minutes: float) -> tuple[Path, list[dict]]:
     """
     import soundfile
 
-    from recorder.audio import load_audio
+    from recorder.storage.audiofile import load_audio
 
     audio = load_audio(SAMPLE_AUDIO)
     turns = reference_turns()
@@ -127,11 +127,16 @@ def term_recall(reference: str, hypothesis: str, vocabulary: tuple[str, ...]) ->
 
 def worker(engine_name: str, model: str, audio: Path, runs: int) -> dict:
     """Transcribe `audio` `runs` times with one engine and model; times, text, peak RSS."""
+    from extract.errors import VisitError
     from extract.questionset import load_question_set
-    from recorder.errors import VisitError
-    from recorder.models import models_dir
-    from recorder.stream import Window
-    from recorder.transcribe import TranscribeSettings, load_engine, transcribe, transcribe_file
+    from recorder.transcription.engines import (
+        TranscribeSettings,
+        load_engine,
+        transcribe,
+        transcribe_file,
+    )
+    from recorder.transcription.models import models_dir
+    from recorder.transcription.windows import Window
 
     settings = TranscribeSettings(engine=engine_name, model=model,
                                   vocabulary=load_question_set().vocabulary)
@@ -139,7 +144,7 @@ def worker(engine_name: str, model: str, audio: Path, runs: int) -> dict:
         engine = load_engine(settings, models_dir())
     except VisitError as error:
         return {"skipped": str(error)}
-    from recorder.audio import load_audio
+    from recorder.storage.audiofile import load_audio
 
     transcribe([Window(0, load_audio(SAMPLE_AUDIO)[:WARM_UP_S * SAMPLE_RATE])], engine,
                settings=settings)
@@ -165,8 +170,8 @@ def run_child(engine_name: str, model: str, audio: Path, runs: int) -> dict:
 # --- The table ----------------------------------------------------------------------------
 
 def configurations() -> list[tuple[str, str]]:
-    from recorder.models import PACKAGED_MODELS
-    from recorder.transcribe import ENGINES
+    from recorder.transcription.engines import ENGINES
+    from recorder.transcription.models import PACKAGED_MODELS
 
     return [(engine, model) for engine in ENGINES for model in PACKAGED_MODELS]
 

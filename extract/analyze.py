@@ -21,12 +21,21 @@ from functools import cached_property, lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from extract.findings import (Artifacts, Asked, Findings, ItemFinding, ProcedureFinding,
-                              QuestionFinding, RedFlag, Span, SurgeonNumbers)
+from extract.findings import (
+    Artifacts,
+    Asked,
+    Findings,
+    ItemFinding,
+    ProcedureFinding,
+    QuestionFinding,
+    RedFlag,
+    Span,
+    SurgeonNumbers,
+)
 from extract.normalize import normalize, numbers, percentages, proportions
 from extract.questionset import Item, Question, QuestionSet
 from extract.sentences import TURN_PAUSE_S, Sentence, plain, split_sentences
-from recorder.transcript import Transcript, clock
+from extract.transcript import Transcript, clock
 
 # rapidfuzz scores are 0-100.
 VERBATIM_CUTOFF = 78  # token_sort_ratio to a wording: read (nearly) verbatim, question or not

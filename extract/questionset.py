@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from recorder.errors import BadInput
+from extract.errors import BadInput
 
 if sys.version_info >= (3, 11):
     import tomllib

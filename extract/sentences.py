@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rapidfuzz import utils
 
 from extract.normalize import normalize
-from recorder.transcript import Transcript, join_words
+from extract.transcript import Transcript, join_words
 
 # A silence at least this long between two words is treated as a possible change of
 # speaker (espeak-ng turns here are 0.8 s apart; people in a room pause 0.5-1 s).

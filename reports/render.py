@@ -18,7 +18,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from extract.findings import Findings, Span
-from recorder.transcript import Transcript, clock
+from extract.transcript import Transcript, clock
 
 STATUS_LABELS = {
     "answered": "Answered",

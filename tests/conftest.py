@@ -41,7 +41,7 @@ def nlp():
 
 @pytest.fixture(scope="session")
 def models_folder() -> Path:
-    from recorder.models import models_dir
+    from recorder.transcription.models import models_dir
 
     return models_dir()
 
@@ -49,7 +49,7 @@ def models_folder() -> Path:
 @pytest.fixture(scope="session")
 def base_engine(models_folder):
     """The embedded default: Whisper base (faster-whisper, int8), real weights."""
-    from recorder.transcribe import TranscribeSettings, load_engine
+    from recorder.transcription.engines import TranscribeSettings, load_engine
 
     return load_engine(TranscribeSettings(), models_folder)
 
@@ -59,7 +59,7 @@ def processed_sample(tmp_path_factory) -> Path:
     """The sample visit run through `visit process` once, end to end, with the real model."""
     from click.testing import CliRunner
 
-    from recorder.cli import main
+    from recorder.app.cli import main
 
     folder = tmp_path_factory.mktemp("sample") / "visit"
     result = CliRunner().invoke(main, ["process", str(SAMPLE_AUDIO), "--out", str(folder)])

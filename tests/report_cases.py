@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from extract.findings import Findings
-from recorder.transcript import Transcript
-from recorder.visit import create_visit
+from extract.transcript import Transcript
+from recorder.storage.visit import create_visit
 from reports.followup import draft_followup, open_requests
 from reports.render import ReportInput
 

@@ -6,7 +6,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from recorder.cli import main
+from recorder.app.cli import main
 
 
 def _commands(group: click.Group, prefix=()):
@@ -81,7 +81,7 @@ def test_a_folder_that_is_not_a_visit(tmp_path, command):
 
 
 def test_report_before_analysis_says_which_command_to_run(tmp_path):
-    from recorder.visit import create_visit
+    from recorder.storage.visit import create_visit
 
     visit = create_visit(tmp_path / "v")
     result = CliRunner().invoke(main, ["report", str(visit.path)])
@@ -103,7 +103,7 @@ def test_a_malformed_question_set_names_the_line(tmp_path):
 
 
 def test_a_different_recording_never_overwrites_a_visit(tmp_path, sample_copy):
-    from recorder.visit import visit_for_audio
+    from recorder.storage.visit import visit_for_audio
 
     visit = visit_for_audio(sample_copy, tmp_path / "v")
     before = (visit.path / "recording.mp3").read_bytes()

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from extract.errors import BadInput
 from extract.findings import FINDINGS_FORMAT, Findings
-from recorder.errors import BadInput
-from recorder.transcript import Segment, Transcript, Word, read_transcript
+from extract.transcript import Segment, Transcript, Word
+from recorder.storage.transcript_files import read_transcript
 
 FINDINGS_FIELDS = {"format", "version", "questions", "procedures", "surgeon_numbers",
                    "red_flags", "artifacts", "verdict"}

@@ -8,7 +8,7 @@ import stat
 
 from click.testing import CliRunner
 
-from recorder.cli import main
+from recorder.app.cli import main
 from tests.conftest import SAMPLE_AUDIO
 
 

@@ -8,9 +8,9 @@ import json
 
 from click.testing import CliRunner
 
-from extract.corpus import read_consultation, score
 from extract.findings import Findings
-from recorder.cli import main
+from recorder.app.cli import main
+from testkit.corpus import read_consultation, score
 from tests.conftest import REPO
 
 # Short, and hard where it matters: a bare "not a candidate" that must stay unanswered.

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from extract.analyze import verdict_for
-from extract.corpus import evaluate, read_consultation, read_corpus
+from extract.errors import BadInput
 from extract.findings import RED_FLAG_KINDS, Artifacts
 from extract.questionset import load_question_set
-from recorder.errors import BadInput
+from testkit.corpus import evaluate, read_consultation, read_corpus
 from tests.conftest import REPO
 
 CORPUS = REPO / "tests" / "corpus"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from extract.analyze import analyze
-from extract.corpus import script_transcript
 from extract.findings import Findings
+from testkit.corpus import script_transcript
 
 Q5 = ("If I delay surgery by six months while trying non-surgical options, what is the "
       "realistic risk of irreversible damage?")

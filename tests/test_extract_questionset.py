@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from extract.analyze import analyze
-from extract.corpus import read_consultation
+from extract.errors import BadInput
 from extract.questionset import REQUIREMENTS, load_question_set, parse_question_set
-from recorder.cli import main
-from recorder.errors import BadInput
+from recorder.app.cli import main
+from testkit.corpus import read_consultation
 from tests.conftest import REPO
 
 SPINE = REPO / "extract" / "spine_fusion.toml"

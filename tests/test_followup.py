@@ -9,8 +9,8 @@ from datetime import date
 
 from click.testing import CliRunner
 
-from recorder.cli import main
-from recorder.visit import VisitFolder
+from recorder.app.cli import main
+from recorder.storage.visit import VisitFolder
 from reports.followup import NOTHING_TO_FOLLOW_UP, draft_followup
 from tests.report_cases import GOLDEN, findings_of, make_visit
 

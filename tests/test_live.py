@@ -13,11 +13,16 @@ import numpy as np
 import pytest
 
 from extract.analyze import analyze
-from recorder.audio import SAMPLE_RATE, load_audio
-from recorder.live import (LiveStatus, LiveTranscriber, LiveWorker, QuestionState,
-                           render_checklist)
-from recorder.transcribe import TranscribeSettings
-from recorder.transcript import Segment, Word
+from extract.transcript import Segment, Word
+from recorder.app.live import (
+    LiveStatus,
+    LiveTranscriber,
+    LiveWorker,
+    QuestionState,
+    render_checklist,
+)
+from recorder.storage.audiofile import SAMPLE_RATE, load_audio
+from recorder.transcription.engines import TranscribeSettings
 from tests.conftest import SAMPLE_AUDIO, SAMPLE_DIR
 
 ASKED_WITHIN_S = 20  # the latency bounds, in seconds of the recording

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from recorder.cli import main
-from recorder.errors import BadInput, NotInstalled
+from extract.errors import BadInput, NotInstalled
+from recorder.app.cli import main
 
 BASE_SIZE_MB = 145.2  # the joined packaged base model.bin
 
@@ -19,7 +19,7 @@ def _error_lines(result) -> list[str]:
 
 
 def test_the_models_folder_is_flag_then_environment_then_checkout(tmp_path, monkeypatch):
-    from recorder.models import MODELS_DIR_ENV, models_dir
+    from recorder.transcription.models import MODELS_DIR_ENV, models_dir
 
     monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "from-env"))
     assert models_dir(tmp_path / "from-flag") == tmp_path / "from-flag"
@@ -49,7 +49,7 @@ def test_an_unknown_model_name_lists_the_real_ones(tmp_path):
 
 
 def test_a_model_that_is_not_installed_says_how_to_install_it(tmp_path):
-    from recorder.transcribe import TranscribeSettings, load_engine
+    from recorder.transcription.engines import TranscribeSettings, load_engine
 
     with pytest.raises(NotInstalled, match="visit models install small --engine openai-whisper"):
         load_engine(TranscribeSettings(engine="openai-whisper", model="small"), tmp_path)
@@ -81,7 +81,7 @@ def test_install_list_and_verify_catch_a_damaged_model(tmp_path):
 
 
 def test_a_file_that_is_not_a_ctranslate2_model_is_refused():
-    from recorder.convert import parse_ctranslate2
+    from recorder.transcription.checkpoint import parse_ctranslate2
 
     with pytest.raises(BadInput, match="CTranslate2 binary version"):
         parse_ctranslate2(b"\x07\x00\x00\x00not a model at all")

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from recorder.audio import SAMPLE_RATE, load_audio
-from recorder.cli import main
-from recorder.transcript import read_transcript
+from recorder.app.cli import main
+from recorder.storage.audiofile import SAMPLE_RATE, load_audio
+from recorder.storage.transcript_files import read_transcript
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_AUDIO = REPO / "samples" / "sample-visit" / "visit.mp3"
@@ -44,14 +44,14 @@ def openai_processed_sample(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def checkpoint(models_folder):
-    from recorder.models import openai_checkpoint
+    from recorder.transcription.models import openai_checkpoint
 
     return openai_checkpoint("base", models_folder)
 
 
 @pytest.fixture(scope="session")
 def openai_engine(checkpoint):
-    from recorder.transcribe import OpenAIWhisperEngine
+    from recorder.transcription.engines import OpenAIWhisperEngine
 
     return OpenAIWhisperEngine(checkpoint, "base", threads=2)
 
@@ -102,7 +102,7 @@ def test_no_words_are_invented_in_a_quiet_room(openai_engine, kind):
 def test_times_map_back_across_cut_silence_and_low_confidence_is_marked():
     from faster_whisper.vad import SpeechTimestampsMap
 
-    from recorder.transcribe import LOW_CONFIDENCE_LOGPROB, _restored_segment
+    from recorder.transcription.engines import LOW_CONFIDENCE_LOGPROB, _restored_segment
 
     # Speech at 10-12 s and 40-43 s of the recording: 2 s of it come before the second.
     timeline = SpeechTimestampsMap([{"start": 10 * SAMPLE_RATE, "end": 12 * SAMPLE_RATE},

@@ -10,12 +10,21 @@ from click.testing import CliRunner
 from selenium.webdriver.common.by import By
 
 from extract.questionset import Item, load_question_set
-from recorder.cli import main
-from recorder.paper import PrintFailed, html_to_pdf
+from recorder.app.cli import main
+from recorder.app.printing import PrintFailed, html_to_pdf
 from reports.prep import PrepInput, item_wording, render_prep_html
 from reports.render import ARTIFACTS
-from tests.browser import (fetched_urls, full_page_screenshot, network_urls, pdf_info,
-                           pdf_pages, pdf_text, print_to_pdf, start_chromium, wait_for)
+from tests.browser import (
+    fetched_urls,
+    full_page_screenshot,
+    network_urls,
+    pdf_info,
+    pdf_pages,
+    pdf_text,
+    print_to_pdf,
+    start_chromium,
+    wait_for,
+)
 
 # The goal and its follow-up sentence from questions.md: a long goal, the hardest to fit.
 GOAL = ("I want to return to lifting my grandchildren without back pain and I want to exhaust "

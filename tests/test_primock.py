@@ -6,7 +6,7 @@ though words such as "pain", "percent", "scan" and "physio" occur, and raise no 
 
 from extract.analyze import analyze
 from extract.findings import SurgeonNumbers
-from recorder.transcript import read_transcript
+from recorder.storage.transcript_files import read_transcript
 from tests.conftest import PRIMOCK_DIR
 
 

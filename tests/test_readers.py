@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from recorder.errors import BadInput
-from recorder.transcript import read_transcript, to_srt, to_text, to_vtt
+from extract.errors import BadInput
+from recorder.storage.transcript_files import read_transcript, to_srt, to_text, to_vtt
 from tests.conftest import PRIMOCK_DIR
 
 VTT = """WEBVTT

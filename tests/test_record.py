@@ -22,10 +22,10 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from recorder.audio import SAMPLE_RATE, load_audio
-from recorder.cli import main
-from recorder.microphone import INPUT_LATENCY_S
-from recorder.visit import sha256_of
+from recorder.app.cli import main
+from recorder.capture.microphone import INPUT_LATENCY_S
+from recorder.storage.audiofile import SAMPLE_RATE, load_audio
+from recorder.storage.files import sha256_of
 from tests import virtual_mic
 from tests.conftest import SAMPLE_AUDIO
 

@@ -12,12 +12,20 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from recorder import capture
-from recorder.audio import SAMPLE_RATE
-from recorder.capture import (SILENCE_WARNING_S, Controls, Marker, Recorder, consent_given,
-                              format_status, parse_names, plan_take)
-from recorder.errors import BadInput, NotEnoughSpace
-from recorder.wavfile import HEADER_BYTES, WavWriter, repair_wav
+from extract.errors import BadInput, NotEnoughSpace
+from recorder.capture import recording as capture
+from recorder.capture.recording import (
+    SILENCE_WARNING_S,
+    Controls,
+    Marker,
+    Recorder,
+    consent_given,
+    format_status,
+    parse_names,
+    plan_take,
+)
+from recorder.storage.audiofile import SAMPLE_RATE
+from recorder.storage.wavfile import HEADER_BYTES, WavWriter, repair_wav
 
 BLOCK = SAMPLE_RATE // 10  # 0.1 s, as the microphone delivers them
 
@@ -278,7 +286,7 @@ def test_a_full_disk_stops_the_recording_and_keeps_what_was_written():
 # --- Before recording -----------------------------------------------------------------
 
 def test_an_existing_recording_is_refused_unless_a_new_take_is_asked_for(tmp_path):
-    from recorder.visit import create_visit
+    from recorder.storage.visit import create_visit
 
     assert plan_take(tmp_path / "new", new_take=False) == "recording.wav"
     visit = create_visit(tmp_path / "v")
@@ -302,7 +310,7 @@ def test_a_disk_too_small_for_the_visit_is_refused_before_it_starts(tmp_path):
 
 
 def test_a_device_at_its_own_rate_is_resampled_to_16_khz():
-    from recorder.microphone import Resampler
+    from recorder.capture.microphone import Resampler
 
     device_rate = 44_100
     t = np.arange(device_rate * 2) / device_rate
@@ -316,7 +324,7 @@ def test_a_device_at_its_own_rate_is_resampled_to_16_khz():
 
 
 def test_the_manifest_keeps_each_takes_consent(tmp_path):
-    from recorder.visit import create_visit
+    from recorder.storage.visit import create_visit
 
     visit = create_visit(tmp_path / "v")
     first = consent_given(("Dr. Brandt", "Jane Doe"), "--consent-by")

@@ -12,8 +12,8 @@ import time
 import soundfile as sf
 from click.testing import CliRunner
 
-from recorder.audio import SAMPLE_RATE, load_audio
-from recorder.cli import main
+from recorder.app.cli import main
+from recorder.storage.audiofile import SAMPLE_RATE, load_audio
 from tests.conftest import SAMPLE_AUDIO, SAMPLE_DIR
 from tests.test_record import CHILD_TIMEOUT_S, record_stage, start_recording
 

@@ -10,14 +10,13 @@ import select
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 from itertools import takewhile
+from pathlib import Path
 
 from click.testing import CliRunner
 
-from recorder.cli import main
-from reports.render import (RED_FLAG_LABELS, STATUS_LABELS, render_html, render_markdown,
-                            render_text)
+from recorder.app.cli import main
+from reports.render import RED_FLAG_LABELS, STATUS_LABELS, render_html, render_markdown, render_text
 from tests.report_cases import GOLDEN, make_visit, report_input
 
 VISIT = Path(sys.executable).with_name("visit")  # the installed command

@@ -10,8 +10,17 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from reports.render import MACHINE_NOTE, STATUS_LABELS, VERDICT_HEADLINES, render_html
-from tests.browser import (fetched_urls, full_page_screenshot, network_urls, pdf_info,
-                           pdf_pages, pdf_text, print_to_pdf, start_chromium, wait_for)
+from tests.browser import (
+    fetched_urls,
+    full_page_screenshot,
+    network_urls,
+    pdf_info,
+    pdf_pages,
+    pdf_text,
+    print_to_pdf,
+    start_chromium,
+    wait_for,
+)
 from tests.report_cases import GOLDEN, report_input
 
 PAPER_NAMES = {"a4": "A4", "letter": "letter"}  # as pdfinfo names the page size

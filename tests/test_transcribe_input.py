@@ -15,10 +15,15 @@ import soundfile
 from click.testing import CliRunner
 from rapidfuzz import fuzz, utils
 
-from recorder.audio import SAMPLE_RATE, load_audio
-from recorder.cli import main
-from recorder.stream import Window
-from recorder.transcribe import TranscribeSettings, transcribe, transcribe_file, words_logprob
+from recorder.app.cli import main
+from recorder.storage.audiofile import SAMPLE_RATE, load_audio
+from recorder.transcription.engines import (
+    TranscribeSettings,
+    transcribe,
+    transcribe_file,
+    words_logprob,
+)
+from recorder.transcription.windows import Window
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_AUDIO = REPO / "samples" / "sample-visit" / "visit.mp3"

@@ -19,11 +19,12 @@ import soundfile
 from click.testing import CliRunner
 from rapidfuzz import utils
 
-from recorder.audio import SAMPLE_RATE, decode_chunks, load_audio
-from recorder.progress import TranscriptionClock
-from recorder.stream import WINDOW_S, Partial, Window, cut_windows
-from recorder.transcribe import TranscribeSettings, checked, transcribe, transcribe_file
-from recorder.transcript import Segment, Word, read_transcript
+from extract.transcript import Segment, Word
+from recorder.app.progress import TranscriptionClock
+from recorder.storage.audiofile import SAMPLE_RATE, decode_chunks, load_audio
+from recorder.storage.transcript_files import read_transcript
+from recorder.transcription.engines import TranscribeSettings, checked, transcribe, transcribe_file
+from recorder.transcription.windows import WINDOW_S, Partial, Window, cut_windows
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_AUDIO = REPO / "samples" / "sample-visit" / "visit.mp3"
@@ -171,7 +172,7 @@ def _wait_for(path: Path, process: subprocess.Popen, log: Path, limit_s: float =
 
 def test_a_stopped_transcription_carries_on_where_it_stopped(
         tmp_path, sample_audio, base_engine, settings, monkeypatch):
-    from recorder.cli import main
+    from recorder.app.cli import main
 
     audio = _three_minute_visit(tmp_path, sample_audio)
     folder = tmp_path / "visit"
@@ -192,7 +193,7 @@ def test_a_stopped_transcription_carries_on_where_it_stopped(
     assert 0 < stopped.done_samples < total
 
     counting = CountingEngine(base_engine)
-    monkeypatch.setattr("recorder.transcribe.load_engine", lambda *args: counting)
+    monkeypatch.setattr("recorder.transcription.engines.load_engine", lambda *args: counting)
     result = CliRunner().invoke(main, ["transcribe", str(folder)])
     assert result.exit_code == 0, result.output
     assert "Carrying on from" in result.output

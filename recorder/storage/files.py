@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 PRIVATE_DIR_MODE = 0o700  # a visit folder: only its owner may list or enter it
+HASH_CHUNK_BYTES = 1 << 20  # read 1 MiB at a time: a long recording never sits in memory whole
 PRIVATE_FILE_MODE = 0o600  # every file in it: only its owner may read it
 
 
@@ -42,3 +44,12 @@ def copy_private(source: Path, target: Path, chunk_bytes: int = 1 << 20) -> Path
         out.flush()
         os.fsync(out.fileno())
     return target
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, hex: what the manifest and the models' checksums record."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()

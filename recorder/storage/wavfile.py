@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from recorder.errors import BadInput
-from recorder.files import PRIVATE_FILE_MODE
+from extract.errors import BadInput
+from recorder.storage.files import PRIVATE_FILE_MODE
 
 SAMPLE_BYTES = 2  # 16-bit PCM: plenty for speech, and every player reads it
 HEADER_BYTES = 44  # RIFF header + 16-byte "fmt " chunk + "data" chunk header

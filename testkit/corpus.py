@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.analyze import STATUS_RANK, analyze
+from extract.errors import BadInput
 from extract.findings import STATUSES, Findings
 from extract.normalize import normalize
 from extract.questionset import QuestionSet, load_question_set
-from recorder.errors import BadInput
-from recorder.transcript import Segment, Transcript, Word
+from extract.transcript import Segment, Transcript, Word
+
+EXTRACT_DIR = Path(__file__).resolve().parents[1] / "extract"  # where the question sets live
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -263,7 +265,7 @@ def evaluate(consultations: tuple[Consultation, ...], nlp) -> dict[str, Tally]:
     for consultation in consultations:
         name = consultation.gold.question_set
         if name not in sets:
-            sets[name] = load_question_set(Path(__file__).parent / name)
+            sets[name] = load_question_set(EXTRACT_DIR / name)
         findings = analyze(consultation.transcript, sets[name], nlp)
         score(consultation.name, findings, consultation.gold, tallies)
     return tallies

@@ -1,7 +1,7 @@
 """`visit record`: consent first, then a recording that survives anything.
 
 The pure core takes blocks of 16 kHz int16 samples from whatever stream it is handed:
-`Recorder` writes them (crash-safe, `recorder.wavfile`), meters the level, notices a
+`Recorder` writes them (crash-safe, `recorder.storage.wavfile`), meters the level, notices a
 silent input and holds the patient's markers; `capture` runs the loop that feeds it and
 decides when to stop. `record_visit` is the edge: the visit folder and its manifest,
 signals, the keyboard and the status line.
@@ -34,13 +34,20 @@ from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
+from extract.errors import BadInput, NotEnoughSpace, RecordingStopped
+from extract.transcript import clock as _clock
 from recorder import __version__
-from recorder.audio import SAMPLE_RATE
-from recorder.errors import BadInput, NotEnoughSpace, RecordingStopped
-from recorder.live import LiveWorker, render_checklist
-from recorder.visit import (RECORDING_STEM, VisitFolder, create_visit, is_visit_folder,
-                            now_iso, open_visit, sha256_of)
-from recorder.wavfile import SAMPLE_BYTES, WavWriter, repair_wav
+from recorder.storage.audiofile import SAMPLE_RATE
+from recorder.storage.files import sha256_of
+from recorder.storage.visit import (
+    RECORDING_STEM,
+    VisitFolder,
+    create_visit,
+    is_visit_folder,
+    now_iso,
+    open_visit,
+)
+from recorder.storage.wavfile import SAMPLE_BYTES, WavWriter, repair_wav
 
 CONSENT_SCRIPT = ("I'd like to record our conversation today so I can remember your answers "
                   "accurately. The recording stays on my own computer. Is that all right "
@@ -135,6 +142,23 @@ class Sink(Protocol):
     def write(self, samples: np.ndarray) -> None: ...
 
 
+class LiveTap(Protocol):
+    """What recording needs of a live checklist; the command line hands one in (capture
+    never imports the matcher)."""
+
+    error: Exception | None  # set when the checklist stopped; the recording goes on
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def feed(self, samples: np.ndarray) -> None:
+        """Float32 samples in -1..1, at SAMPLE_RATE, as they are written to the file."""
+
+    def panel(self) -> tuple[str, ...] | None:
+        """The lines to show above the status line, or None before there are any."""
+
+
 class Recorder:
     """Samples in; the file, the level, the silence watch and the markers out."""
 
@@ -191,8 +215,8 @@ class Recorder:
 
 
 def clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600:02}:{whole % 3600 // 60:02}:{whole % 60:02}"
+    """The status line's time: fixed width, so the line does not jump about."""
+    return _clock(seconds, fixed_width=True)
 
 
 def meter(level: float) -> str:
@@ -513,25 +537,25 @@ def _start_take(visit: VisitFolder, take: str, consent: Consent, source: str) ->
 class _Tee:
     """Writes each block to the file first, then hands a copy to the live transcriber."""
 
-    def __init__(self, writer: Sink, live: LiveWorker):
+    def __init__(self, writer: Sink, live: LiveTap):
         self._writer = writer
         self._live = live
 
     def write(self, samples: np.ndarray) -> None:
         self._writer.write(samples)
-        self._live.transcriber.feed(samples.astype(np.float32) / INT16_FULL_SCALE)
+        self._live.feed(samples.astype(np.float32) / INT16_FULL_SCALE)
 
 
 def _with_checklist(show: Callable[[Status], None], status_line: "StatusLine",
-                    live: LiveWorker) -> Callable[[Status], None]:
+                    live: LiveTap) -> Callable[[Status], None]:
     """The status line, with the live checklist redrawn above it whenever it changes."""
     shown: list[object] = [None]
 
     def show_both(status: Status) -> None:
-        latest = live.latest
-        if latest is not None and latest is not shown[0]:
+        latest = live.panel()
+        if latest is not None and latest != shown[0]:
             shown[0] = latest
-            status_line.panel(render_checklist(latest))
+            status_line.panel(list(latest))
         if live.error is not None and shown[0] is not live.error:
             shown[0] = live.error
             status_line.say("The live checklist stopped (the recording goes on): "
@@ -543,7 +567,7 @@ def _with_checklist(show: Callable[[Status], None], status_line: "StatusLine",
 
 def record_visit(folder: Path, take: str, consent: Consent, stream: Stream, *, source: str,
                  duration_s: float | None = None, terminal=None,
-                 live: LiveWorker | None = None) -> Recording:
+                 live: LiveTap | None = None) -> Recording:
     """Record from an open `stream` into `folder`/`take`, after consent was given.
 
     `source` names the microphone for the manifest. Markers reach the manifest the moment

@@ -13,34 +13,24 @@ so a stage that was interrupted simply runs again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from extract.errors import BadInput
 from recorder import __version__
-from recorder.audio import probe_duration_s
-from recorder.errors import BadInput
-from recorder.files import copy_private, make_private_dir, write_private
+from recorder.storage.audiofile import probe_duration_s
+from recorder.storage.files import copy_private, make_private_dir, sha256_of, write_private
 
 MANIFEST_FORMAT = "appointment-recorder/manifest"
 MANIFEST_VERSION = 1
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".webm", ".mp4")
 RECORDING_STEM = "recording"
-HASH_CHUNK_BYTES = 1 << 20
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -189,7 +179,7 @@ TRANSCRIPT_SUFFIXES = (".json", ".vtt", ".srt", ".txt", ".text", ".md")
 
 def visit_for_transcript(path: Path, out: Path | None):
     """A transcript file from this or another tool, read and stored in a visit folder."""
-    from recorder.transcript import read_transcript
+    from recorder.storage.transcript_files import read_transcript
 
     if not path.exists():
         raise BadInput(f"{path} does not exist; check the path, or give a visit folder.")

@@ -17,9 +17,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from recorder.audio import SAMPLE_RATE
-from recorder.errors import BadInput
-from recorder.transcript import Transcript
+from extract.errors import BadInput
+from extract.transcript import Transcript
+from recorder.storage.audiofile import SAMPLE_RATE
 
 WINDOW_S = 120  # seconds given to the recogniser at once: memory follows this, not the visit
 CUT_SEARCH_S = 20  # a window ends in the longest pause within its last 20 seconds

@@ -20,9 +20,9 @@ import numpy as np
 from extract.analyze import analyze
 from extract.findings import Findings
 from extract.questionset import QuestionSet
-from recorder.audio import SAMPLE_RATE
-from recorder.transcribe import Engine, TranscribeSettings, checked, shifted
-from recorder.transcript import Segment, Transcript, Word, join_words
+from extract.transcript import Segment, Transcript, Word, join_words
+from recorder.storage.audiofile import SAMPLE_RATE
+from recorder.transcription.engines import Engine, TranscribeSettings, checked, shifted
 
 LIVE_WINDOW_MIN_S = 5.0  # transcribe once this much new audio has arrived
 LIVE_RETRY_S = 3.0  # a window still in progress is heard again after this much more audio
@@ -262,3 +262,11 @@ class LiveWorker(threading.Thread):
     def stop(self) -> None:
         self._stop_requested.set()
         self.join()
+
+    # What recording needs of a live checklist (recorder.capture.recording.LiveTap).
+    def feed(self, samples: np.ndarray) -> None:
+        self.transcriber.feed(samples)
+
+    def panel(self) -> tuple[str, ...] | None:
+        latest = self.latest
+        return None if latest is None else tuple(render_checklist(latest))

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recorder.audio import SAMPLE_RATE
-from recorder.errors import DeviceError, NotInstalled
+from extract.errors import DeviceError, NotInstalled
+from recorder.storage.audiofile import SAMPLE_RATE
 
 BLOCK_S = 0.1  # seconds of audio per callback: what a crash can catch in flight
 # The sound system holds this much for a process too busy to read it (a laptop transcribing

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from recorder.errors import BadInput
+from extract.errors import BadInput
 
 SAMPLE_RATE = 16_000  # Hz: Whisper models consume 16 kHz mono float32
 MIN_AUDIO_S = 0.1  # shorter than this holds no speech worth transcribing

@@ -1,7 +1,7 @@
 """The stages of a visit, run on its folder: each reads the file of the stage before it and
 writes its own, so `visit process` resumes after an interruption.
 
-This is the I/O edge around the pure cores (recorder.transcribe, extract.analyze,
+This is the I/O edge around the pure cores (recorder.transcription.engines, extract.analyze,
 reports.render): heavy objects (the Whisper engine, the spaCy pipeline) are passed in.
 """
 
@@ -12,14 +12,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 from extract.analyze import analyze
+from extract.errors import BadInput
 from extract.findings import Findings
 from extract.questionset import QuestionSet
+from extract.transcript import Transcript
 from recorder import __version__
-from recorder.errors import BadInput
-from recorder.live import LiveTranscriber
-from recorder.transcribe import Engine, Progress, TranscribeSettings, transcribe_file
-from recorder.transcript import Transcript, read_transcript, to_srt, to_text, to_vtt
-from recorder.visit import Manifest, VisitFolder
+from recorder.app.live import LiveTranscriber
+from recorder.storage.transcript_files import read_transcript, to_srt, to_text, to_vtt
+from recorder.storage.visit import Manifest, VisitFolder
+from recorder.transcription.engines import Engine, Progress, TranscribeSettings, transcribe_file
 from reports.followup import draft_followup, open_requests
 from reports.render import ReportInput, render_html, render_markdown, render_text
 

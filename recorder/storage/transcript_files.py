@@ -1,106 +1,16 @@
-"""The Transcript contract: what the recogniser heard, with times and confidences.
+"""Transcript files: our JSON, WebVTT, SRT and plain text, read and written.
 
-Its JSON form (documented in docs/formats.md) is versioned so other tools can read it:
-
-    {"format": "appointment-recorder/transcript", "version": 1,
-     "engine": "faster-whisper", "model": "base", "language": "en",
-     "duration_s": 136.1, "audio_sha256": "...",
-     "segments": [{"start": 0.1, "end": 6.2, "text": "...", "confidence": 0.83,
-                   "low_confidence": false, "speaker": null,
-                   "words": [{"start": 0.1, "end": 0.4, "text": "Good", "probability": 0.97}]}]}
-
-Transcripts made by other tools (WebVTT, SRT, plain text) are read into the same object.
+The Transcript object itself (the contract) is in extract/transcript.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from recorder.errors import BadInput
-
-TRANSCRIPT_FORMAT = "appointment-recorder/transcript"
-TRANSCRIPT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Word:
-    start: float  # seconds from the start of the recording
-    end: float
-    text: str
-    probability: float  # the recogniser's own probability for this word, 0-1
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float  # seconds
-    end: float
-    text: str  # verbatim, exactly as recognised
-    words: tuple[Word, ...] = ()
-    confidence: float = 1.0  # 0-1; exp(mean log-probability) for Whisper
-    low_confidence: bool = False  # the matcher and report treat these with care
-    speaker: str | None = None
-
-
-@dataclass(frozen=True)
-class Transcript:
-    engine: str  # "faster-whisper", "openai-whisper", or "import:vtt" and the like
-    model: str
-    language: str
-    duration_s: float
-    segments: tuple[Segment, ...]
-    audio_sha256: str | None = None
-    format: str = field(default=TRANSCRIPT_FORMAT)
-    version: int = field(default=TRANSCRIPT_VERSION)
-
-    @property
-    def text(self) -> str:
-        return " ".join(segment.text.strip() for segment in self.segments).strip()
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        # The header first, segments last, so the file reads well.
-        return {key: data[key] for key in (
-            "format", "version", "engine", "model", "language", "duration_s",
-            "audio_sha256", "segments")}
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Transcript":
-        if data.get("format") != TRANSCRIPT_FORMAT:
-            raise BadInput("This JSON file is not an appointment-recorder transcript; "
-                           "give a transcript.json written by `visit transcribe`.")
-        if data.get("version") != TRANSCRIPT_VERSION:
-            raise BadInput(f"This transcript has version {data.get('version')}, but this tool "
-                           f"reads version {TRANSCRIPT_VERSION}; transcribe the audio again.")
-        segments = tuple(
-            replace(Segment(**{k: v for k, v in seg.items() if k != "words"}),
-                    words=tuple(Word(**word) for word in seg.get("words", ())))
-            for seg in data["segments"]
-        )
-        return cls(engine=data["engine"], model=data["model"], language=data["language"],
-                   duration_s=float(data["duration_s"]), segments=segments,
-                   audio_sha256=data.get("audio_sha256"))
-
-
-# Whisper splits some words into pieces ("L5" "-S1", "60" "%"): glue those back.
-_NO_SPACE_BEFORE = tuple("-'%,.?!:;)")
-
-
-def join_words(texts: list[str]) -> tuple[str, list[int]]:
-    """Recognised words as text, and the character offset where each word starts."""
-    text, starts = "", []
-    for word in texts:
-        if text and not word.startswith(_NO_SPACE_BEFORE) and not text.endswith("-"):
-            text += " "
-        starts.append(len(text))
-        text += word
-    return text, starts
-
+from extract.errors import BadInput
+from extract.transcript import Segment, Transcript, clock
 
 # --- Subtitle and text formats -------------------------------------------------------
 
@@ -219,14 +129,6 @@ def to_srt(transcript: Transcript) -> str:
                  f"{_timestamp(segment.start, ',')} --> {_timestamp(segment.end, ',')}",
                  segment.text.strip(), ""]
     return "\n".join(cues)
-
-
-def clock(seconds: float) -> str:
-    """12.3 -> '0:12', 3725 -> '1:02:05': how a person reads a time in a recording."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def to_text(transcript: Transcript) -> str:

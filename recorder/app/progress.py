@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from recorder.transcript import clock
+from extract.transcript import clock
 
 # Before this much audio is done in this run, its speed says little (the first window also
 # pays for loading and compiling), so no time left is promised yet.

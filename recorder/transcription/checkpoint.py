@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recorder.errors import BadInput
+from extract.errors import BadInput
 
 SUPPORTED_BINARY_VERSIONS = (6,)  # written by ctranslate2 3.x and 4.x
 WHISPER_SPEC = "WhisperSpec"

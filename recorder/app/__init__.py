@@ -1,0 +1,1 @@
+"""The `visit` command line and the pipeline that joins capture, transcription, matching and reports."""

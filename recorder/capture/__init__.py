@@ -1,0 +1,1 @@
+"""Recording a consented visit from a microphone into the visit folder."""

@@ -1,0 +1,1 @@
+"""Turning audio into a Transcript with Whisper (two engines), and the models they use."""
