@@ -7,7 +7,11 @@ Its JSON form (documented in docs/formats.md) is versioned so other tools can re
      "duration_s": 136.1, "audio_sha256": "...",
      "segments": [{"start": 0.1, "end": 6.2, "text": "...", "confidence": 0.83,
                    "low_confidence": false, "speaker": null,
-                   "words": [{"start": 0.1, "end": 0.4, "text": "Good", "probability": 0.97}]}]}
+                   "words": [{"start": 0.1, "end": 0.4, "text": "Good", "probability": 0.97}]}],
+     "speakers": [{"label": "Patient", "role": "patient", "evidence": "read the consent script"}]}
+
+`speakers` (the voices told apart, recorder/transcription/speakers.py) came later in version 1
+with a default: a file without it reads as no speakers known.
 
 This is the contract between transcription (recorder/transcription) and matching (extract/):
 both import it, and it imports nothing of theirs. Reading and writing files (WebVTT, SRT,
@@ -41,7 +45,16 @@ class Segment:
     words: tuple[Word, ...] = ()
     confidence: float = 1.0  # 0-1; exp(mean log-probability) for Whisper
     low_confidence: bool = False  # the matcher and report treat these with care
-    speaker: str | None = None
+    speaker: str | None = None  # a label from `Transcript.speakers`, or another tool's name
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A voice told apart in the recording, and the role it was given, if any."""
+
+    label: str  # as segments carry it: "Patient", "Surgeon", "Companion", "Speaker 2"
+    role: str | None = None  # "patient", "surgeon", "companion"; None: not known
+    evidence: str = ""  # why this role, e.g. "read the consent script"
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class Transcript:
     duration_s: float
     segments: tuple[Segment, ...]
     audio_sha256: str | None = None
+    speakers: tuple[Speaker, ...] = ()  # empty: no speaker labels made (or none kept)
     format: str = field(default=TRANSCRIPT_FORMAT)
     version: int = field(default=TRANSCRIPT_VERSION)
 
@@ -61,10 +75,11 @@ class Transcript:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        # The header first, segments last, so the file reads well.
+        # The header first, segments last, so the file reads well; `speakers` only when
+        # labels were made, so files without them are as they always were.
         return {key: data[key] for key in (
             "format", "version", "engine", "model", "language", "duration_s",
-            "audio_sha256", "segments")}
+            "audio_sha256", "speakers", "segments") if key != "speakers" or self.speakers}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -84,7 +99,8 @@ class Transcript:
         )
         return cls(engine=data["engine"], model=data["model"], language=data["language"],
                    duration_s=float(data["duration_s"]), segments=segments,
-                   audio_sha256=data.get("audio_sha256"))
+                   audio_sha256=data.get("audio_sha256"),
+                   speakers=tuple(Speaker(**speaker) for speaker in data.get("speakers", ())))
 
 
 # Whisper splits some words into pieces ("L5" "-S1", "60" "%"): glue those back.
