@@ -189,7 +189,7 @@ class SharedRuns:
         self._scores: dict[tuple, dict[str, Totals]] = {}
 
     def scores(self, mode: str, settings) -> dict[str, Totals]:
-        key = (mode, settings)
+        key = (mode, repr(settings))  # repr: a settings field may hold something unhashable
         if key not in self._scores:
             result = {}
             for case in self.cases:
