@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from extract.errors import BadInput
@@ -23,6 +24,43 @@ def _seconds(hours: str | None, minutes: str, seconds: str, fraction: str) -> fl
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(fraction.ljust(3, "0")) / 1000
 
 
+# Speaker labels as other tools write them, kept instead of deleted:
+# - WebVTT voice spans (Microsoft Teams, our own files): `<v Jane Doe>text</v>`, `<v.loud Jane>`;
+# - a "Name: " prefix on each cue or line (Zoom's VTT, Buzz's exports after speaker
+#   identification, Otter's SRT with speaker names, our transcript.txt and SRT);
+# - Otter's text export: a "Name  0:00" line (two spaces, then the turn's start) above the text.
+_VOICE_SPAN = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]*?)\s*>")
+_NAME_PREFIX = re.compile(r"^((?:[A-Za-z][\w.'-]*|\[[\w .'-]{1,40}\])(?: [\w.'-]+){0,3}):\s+(\S.*)$")
+_CLOCK_PREFIX = re.compile(r"^\[((?:\d+:)?\d{1,2}:\d{2}(?:\.\d+)?)\]\s*(.*)$")
+_OTTER_TURN = re.compile(r"^(\S.{0,40}?) {2,}((?:\d+:)?\d{1,2}:\d{2})\s*$")
+NAME_MAX_CHARS = 40
+# "Name: " prefixes count as speakers only when at least this share of a file's cues or lines
+# carry one: a lone "Note: ..." in an unlabelled file stays text.
+SPEAKER_PREFIX_SHARE = 0.5
+
+
+def _clock_seconds(clock_text: str) -> float:
+    parts = [float(part) for part in clock_text.split(":")]
+    return sum(part * 60 ** power for power, part in enumerate(reversed(parts)))
+
+
+def _name_prefix(text: str) -> tuple[str | None, str]:
+    match = _NAME_PREFIX.match(text)
+    if not match or len(match.group(1)) > NAME_MAX_CHARS:
+        return None, text
+    return match.group(1).strip("[]").strip(), match.group(2)
+
+
+def _with_prefixed_speakers(segments: list[Segment]) -> list[Segment]:
+    """Segments without a speaker whose text starts "Name: " get that speaker, when enough of
+    them do (SPEAKER_PREFIX_SHARE) for the prefixes to be labels rather than words."""
+    split = [_name_prefix(s.text) if s.speaker is None else (None, s.text) for s in segments]
+    if sum(name is not None for name, _ in split) < SPEAKER_PREFIX_SHARE * len(segments):
+        return segments
+    return [replace(s, speaker=name, text=text) if name else s
+            for s, (name, text) in zip(segments, split)]
+
+
 def _parse_cues(text: str) -> list[Segment]:
     """Cues of WebVTT or SRT: a timing line, then text lines up to a blank line."""
     segments: list[Segment] = []
@@ -35,14 +73,17 @@ def _parse_cues(text: str) -> list[Segment]:
             continue
         g = match.groups()
         start, end = _seconds(*g[0:4]), _seconds(*g[4:8])
-        body = []
+        body, speaker = [], None
         while i < len(lines) and lines[i].strip():
-            body.append(re.sub(r"<[^>]+>", "", lines[i]).strip())  # drop <v Speaker> tags
+            voice = _VOICE_SPAN.search(lines[i])
+            if voice and speaker is None and voice.group(1):
+                speaker = voice.group(1)
+            body.append(re.sub(r"<[^>]+>", "", lines[i]).strip())  # tags out, names kept above
             i += 1
         cue_text = " ".join(part for part in body if part)
         if cue_text:
-            segments.append(Segment(start=start, end=end, text=cue_text))
-    return segments
+            segments.append(Segment(start=start, end=end, text=cue_text, speaker=speaker))
+    return _with_prefixed_speakers(segments)
 
 
 def read_subtitles(path: Path, kind: str) -> Transcript:
@@ -63,20 +104,45 @@ PLAIN_TEXT_WORDS_PER_S = 2.5  # a typical speaking rate, to give imported text r
 
 
 def read_plain_text(path: Path) -> Transcript:
-    """Plain text has no times: give each line times at a typical speaking rate."""
-    segments = []
-    cursor = 0.0
-    for line in path.read_text(encoding="utf-8-sig", errors="replace").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        duration = max(1.0, len(line.split()) / PLAIN_TEXT_WORDS_PER_S)
-        segments.append(Segment(start=round(cursor, 2), end=round(cursor + duration, 2), text=line))
-        cursor += duration
+    """Plain text: one segment per line (or per Otter turn), with the times the text gives
+    ("[0:12]" before a line, Otter's "Name  0:12" turn lines) or else times at a typical
+    speaking rate; "Name: " prefixes and Otter's names become speakers."""
+    lines = [line.strip() for line in
+             path.read_text(encoding="utf-8-sig", errors="replace").splitlines()]
+    pieces = _otter_turns(lines) or [(None, None, line) for line in lines if line]
+    segments, cursor = [], 0.0
+    for at, speaker, text in pieces:
+        clock_match = _CLOCK_PREFIX.match(text) if at is None else None
+        if clock_match:
+            at, text = _clock_seconds(clock_match.group(1)), clock_match.group(2)
+        start = cursor if at is None else at
+        if at is not None and segments and segments[-1].end > at:  # the text's times rule
+            segments[-1] = replace(segments[-1], end=max(segments[-1].start, round(at, 2)))
+        duration = max(1.0, len(text.split()) / PLAIN_TEXT_WORDS_PER_S)
+        segments.append(Segment(start=round(start, 2), end=round(start + duration, 2),
+                                text=text, speaker=speaker))
+        cursor = start + duration
+    segments = [s for s in _with_prefixed_speakers(segments) if s.text.strip()]
     if not segments:
         raise BadInput(f"{path.name} is empty; give a transcript with some text in it.")
     return Transcript(engine="import:text", model="none", language="en",
                       duration_s=round(cursor, 2), segments=tuple(segments))
+
+
+def _otter_turns(lines: list[str]) -> list[tuple[float, str, str]]:
+    """(start, speaker, text) per turn of an Otter text export; [] if it is not one."""
+    first = next((line for line in lines if line), "")
+    if not _OTTER_TURN.match(first):
+        return []
+    turns: list[tuple[float, str, str]] = []
+    for line in lines:
+        header = _OTTER_TURN.match(line)
+        if header:
+            turns.append((_clock_seconds(header.group(2)), header.group(1).strip(), ""))
+        elif line and turns:
+            at, speaker, text = turns[-1]
+            turns[-1] = (at, speaker, f"{text} {line}".strip())
+    return [turn for turn in turns if turn[2]]
 
 
 def read_transcript(path: Path) -> Transcript:
@@ -114,11 +180,17 @@ def _timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
+def _said_by(segment: Segment) -> str:
+    """"Surgeon: " before a segment's text, or nothing when no speaker is known."""
+    return f"{segment.speaker}: " if segment.speaker else ""
+
+
 def to_vtt(transcript: Transcript) -> str:
     cues = ["WEBVTT", ""]
     for segment in transcript.segments:
+        voice = f"<v {segment.speaker}>" if segment.speaker else ""  # a WebVTT voice span
         cues += [f"{_timestamp(segment.start, '.')} --> {_timestamp(segment.end, '.')}",
-                 segment.text.strip(), ""]
+                 voice + segment.text.strip(), ""]
     return "\n".join(cues)
 
 
@@ -127,7 +199,7 @@ def to_srt(transcript: Transcript) -> str:
     for number, segment in enumerate(transcript.segments, start=1):
         cues += [str(number),
                  f"{_timestamp(segment.start, ',')} --> {_timestamp(segment.end, ',')}",
-                 segment.text.strip(), ""]
+                 _said_by(segment) + segment.text.strip(), ""]
     return "\n".join(cues)
 
 
@@ -135,5 +207,5 @@ def to_text(transcript: Transcript) -> str:
     lines = []
     for segment in transcript.segments:
         mark = " [unclear]" if segment.low_confidence else ""
-        lines.append(f"[{clock(segment.start)}] {segment.text.strip()}{mark}")
+        lines.append(f"[{clock(segment.start)}] {_said_by(segment)}{segment.text.strip()}{mark}")
     return "\n".join(lines) + "\n"
