@@ -18,8 +18,9 @@ from extract.transcript import Transcript
 from recorder.storage.visit import create_visit
 from reports.followup import draft_followup, open_requests
 from reports.render import ReportInput
+from testkit.paths import GOLDEN_DIR
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = GOLDEN_DIR
 CASES = sorted(folder for folder in GOLDEN.iterdir() if (folder / "findings.json").is_file())
 
 

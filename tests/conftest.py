@@ -1,7 +1,11 @@
 """Shared fixtures: the real Whisper model, the real spaCy pipeline, the sample visit.
 
-Heavy objects are built once per session and passed in. Under CI=true a skipped test fails
-the run: nothing may silently skip.
+Heavy objects are built once per session and passed in. No test writes into the checkout:
+models live in a folder of the session's own. Tests of the slow tiers are marked (real
+Whisper, the virtual microphone, the headless browser: all also `slow`), so
+`pytest -m "not slow"` is a quick run; `make test` and CI run everything. Under CI=true a
+skipped test fails the run: nothing may silently skip. Helpers shared with the benchmarks
+live in testkit/ (importable from the repository root), never in a test module.
 """
 
 from __future__ import annotations
@@ -14,10 +18,21 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = REPO / "samples" / "sample-visit"
-SAMPLE_AUDIO = SAMPLE_DIR / "visit.mp3"
-PRIMOCK_DIR = REPO / "tests" / "data" / "primock57"  # CC BY 4.0, see its README
+from testkit.paths import SAMPLE_AUDIO, SAMPLE_DIR
+
+SLOW_TIERS = ("whisper", "microphone", "browser")  # each also marked "slow"
+# A test using one of these fixtures belongs to that tier, whether or not its module says so.
+TIER_OF_FIXTURE = {"base_engine": "whisper", "processed_sample": "whisper",
+                   "openai_processed_sample": "whisper", "vmic": "microphone"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, tier in TIER_OF_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(tier)
+        if any(item.get_closest_marker(tier) for tier in SLOW_TIERS):
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="session")
@@ -39,11 +54,22 @@ def nlp():
     return load_nlp()
 
 
-@pytest.fixture(scope="session")
-def models_folder() -> Path:
-    from recorder.transcription.models import models_dir
+@pytest.fixture(scope="session", autouse=True)
+def models_folder(tmp_path_factory) -> Path:
+    """The session's own models folder, never the checkout's: every `visit` command, in
+    process or as a child, finds it through the environment. The packaged base model is
+    joined into it when first needed, and the openai-whisper checkpoint converted from it
+    once per session, when first needed."""
+    from recorder.transcription.models import MODELS_DIR_ENV
 
-    return models_dir()
+    folder = tmp_path_factory.mktemp("models")
+    saved = os.environ.get(MODELS_DIR_ENV)
+    os.environ[MODELS_DIR_ENV] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop(MODELS_DIR_ENV, None)
+    else:
+        os.environ[MODELS_DIR_ENV] = saved
 
 
 @pytest.fixture(scope="session")
@@ -70,8 +96,8 @@ def processed_sample(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def vmic(tmp_path_factory):
     """The default input of this process and its children is a virtual microphone: a
-    private PulseAudio server (tests/virtual_mic.py), started and stopped per module."""
-    from tests import virtual_mic
+    private PulseAudio server (testkit/virtual_mic.py), started and stopped per module."""
+    from testkit import virtual_mic
 
     mic = virtual_mic.start(tmp_path_factory.mktemp("pulse"))
     saved = {name: os.environ.get(name) for name in mic.environment()}

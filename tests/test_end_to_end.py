@@ -9,7 +9,7 @@ import stat
 from click.testing import CliRunner
 
 from recorder.app.cli import main
-from tests.conftest import SAMPLE_AUDIO
+from testkit.paths import SAMPLE_AUDIO
 
 
 def _sha(path) -> str:

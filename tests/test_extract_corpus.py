@@ -16,7 +16,7 @@ from extract.errors import BadInput
 from extract.findings import RED_FLAG_KINDS, Artifacts
 from extract.questionset import load_question_set
 from testkit.corpus import evaluate, read_consultation, read_corpus
-from tests.conftest import REPO
+from testkit.paths import REPO
 
 CORPUS = REPO / "tests" / "corpus"
 STATUS_FLOOR = 0.95

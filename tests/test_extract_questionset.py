@@ -14,7 +14,7 @@ from extract.errors import BadInput
 from extract.questionset import REQUIREMENTS, load_question_set, parse_question_set
 from recorder.app.cli import main
 from testkit.corpus import read_consultation
-from tests.conftest import REPO
+from testkit.paths import REPO
 
 SPINE = REPO / "extract" / "spine_fusion.toml"
 KNEE = REPO / "extract" / "knee_replacement.toml"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from recorder.app.cli import main
 from recorder.storage.visit import VisitFolder
 from reports.followup import NOTHING_TO_FOLLOW_UP, draft_followup
-from tests.report_cases import GOLDEN, findings_of, make_visit
+from testkit.report_cases import GOLDEN, findings_of, make_visit
 
 OPEN = ("unanswered", "partial", "not_asked")
 

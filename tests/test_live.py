@@ -23,7 +23,7 @@ from recorder.app.live import (
 )
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio
 from recorder.transcription.engines import TranscribeSettings
-from tests.conftest import SAMPLE_AUDIO, SAMPLE_DIR
+from testkit.paths import SAMPLE_AUDIO, SAMPLE_DIR
 
 ASKED_WITHIN_S = 20  # the latency bounds, in seconds of the recording
 ANSWERED_WITHIN_S = 30

@@ -1,9 +1,12 @@
-"""The models folder: where it is, what is in it, downloads that fail clearly offline, and
-checksums that catch a damaged model. The network here is really closed: no mocks."""
+"""The models folder: where it is, what is in it, downloads that fail clearly when the model
+servers cannot be reached, and checksums that catch a damaged model. The failure is forced
+(both hubs pointed at an address nothing listens on), so the test means the same on a
+laptop with internet as on a closed machine."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +15,7 @@ from extract.errors import BadInput, NotInstalled
 from recorder.app.cli import main
 
 BASE_SIZE_MB = 145.2  # the joined packaged base model.bin
+UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, refused at once
 
 
 def _error_lines(result) -> list[str]:
@@ -28,17 +32,35 @@ def test_the_models_folder_is_flag_then_environment_then_checkout(tmp_path, monk
     assert models_dir() == Path(__file__).resolve().parents[1] / "models"
 
 
+@pytest.fixture()
+def unreachable_model_servers(monkeypatch, tmp_path):
+    """Both model hubs point at an address nothing listens on, and the Hugging Face cache is
+    an empty folder: a download fails whether or not this machine has internet."""
+    import huggingface_hub.constants as hub
+    import whisper
+
+    monkeypatch.setenv("HF_ENDPOINT", UNREACHABLE)  # for anything that reads it afresh
+    monkeypatch.setattr(hub, "ENDPOINT", UNREACHABLE)  # read when huggingface_hub loaded
+    monkeypatch.setattr(hub, "HUGGINGFACE_CO_URL_TEMPLATE",
+                        UNREACHABLE + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(whisper, "_MODELS", {  # keeps each URL's path: it carries the sha256
+        name: UNREACHABLE + urlsplit(url).path for name, url in whisper._MODELS.items()})
+
+
 @pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
-def test_a_download_offline_fails_fast_in_one_sentence(tmp_path, engine):
+def test_a_download_that_cannot_reach_the_server_fails_fast_in_one_sentence(
+        unreachable_model_servers, tmp_path, engine):
+    models = tmp_path / "models"
     result = CliRunner().invoke(main, ["models", "install", "tiny", "--engine", engine,
-                                       "--models-dir", str(tmp_path)])
+                                       "--models-dir", str(models)])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     [error] = _error_lines(result)
     assert "download of the Whisper model 'tiny' failed" in error
     assert "'base', needs no download" in error
     assert error.count(". ") == 0  # one sentence
-    assert not any(tmp_path.rglob("*tiny*"))  # nothing half-downloaded left behind
+    assert not any(models.rglob("*tiny*"))  # nothing half-downloaded left behind
 
 
 def test_an_unknown_model_name_lists_the_real_ones(tmp_path):

@@ -14,7 +14,7 @@ from recorder.app.cli import main
 from recorder.app.printing import PrintFailed, html_to_pdf
 from reports.prep import PrepInput, item_wording, render_prep_html
 from reports.render import ARTIFACTS
-from tests.browser import (
+from testkit.browser import (
     fetched_urls,
     full_page_screenshot,
     network_urls,

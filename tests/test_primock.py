@@ -7,7 +7,7 @@ though words such as "pain", "percent", "scan" and "physio" occur, and raise no 
 from extract.analyze import analyze
 from extract.findings import SurgeonNumbers
 from recorder.storage.transcript_files import read_transcript
-from tests.conftest import PRIMOCK_DIR
+from testkit.paths import PRIMOCK_DIR
 
 
 def test_no_question_is_found_in_real_consultations_that_never_ask_them(nlp, question_set):

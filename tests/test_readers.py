@@ -6,7 +6,7 @@ import pytest
 
 from extract.errors import BadInput
 from recorder.storage.transcript_files import read_transcript, to_srt, to_text, to_vtt
-from tests.conftest import PRIMOCK_DIR
+from testkit.paths import PRIMOCK_DIR
 
 VTT = """WEBVTT
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from recorder.app.cli import main
 from reports.render import RED_FLAG_LABELS, STATUS_LABELS, render_html, render_markdown, render_text
-from tests.report_cases import GOLDEN, make_visit, report_input
+from testkit.report_cases import GOLDEN, make_visit, report_input
 
 VISIT = Path(sys.executable).with_name("visit")  # the installed command
 HOSTILE = GOLDEN / "red-flags"  # its transcript holds <script>, HTML, Jinja syntax and ANSI

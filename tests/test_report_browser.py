@@ -10,7 +10,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from reports.render import MACHINE_NOTE, STATUS_LABELS, VERDICT_HEADLINES, render_html
-from tests.browser import (
+from testkit.browser import (
     fetched_urls,
     full_page_screenshot,
     network_urls,
@@ -21,7 +21,7 @@ from tests.browser import (
     start_chromium,
     wait_for,
 )
-from tests.report_cases import GOLDEN, report_input
+from testkit.report_cases import GOLDEN, report_input
 
 PAPER_NAMES = {"a4": "A4", "letter": "letter"}  # as pdfinfo names the page size
 

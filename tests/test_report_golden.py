@@ -12,7 +12,7 @@ import pytest
 
 from reports.followup import draft_followup
 from reports.render import render_markdown, render_text
-from tests.report_cases import CASES, findings_of, report_input, visit_date_of
+from testkit.report_cases import CASES, findings_of, report_input, visit_date_of
 
 OUTPUTS = {
     "report.md": lambda case: render_markdown(report_input(case)),
