@@ -2,7 +2,7 @@
 
     diarization = diarize(transcript, audio, session)          # numbers: Speaker 1, 2, ...
     labelled = label_transcript(transcript, diarization)       # segments cut at turn changes
-    labelled = name_roles(labelled, consent=CONSENT_SCRIPT, questions=wordings)
+    labelled = name_roles(labelled, consent=[CONSENT_SCRIPT], questions=wordings)
 
 1. Stretches: each Whisper segment is cut after every sentence and at every pause between
    words of STRETCH_GAP_S or more, so one stretch holds one voice (a turn change inside a
@@ -25,13 +25,13 @@ in. Measured on espeak-ng voices in benchmarks/speakers.py (the table is in the 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from extract.transcript import Segment, Speaker, Transcript, Word, join_words
-from recorder.transcription.speaker_model import (HOP, PARTIAL_FRAMES, SAMPLE_RATE,
-                                                  embed_utterances)
+from recorder.transcription.speaker_model import (EMBEDDING_SIZE, HOP, PARTIAL_FRAMES,
+                                                  SAMPLE_RATE, embed_utterances)
 
 STRETCH_GAP_S = 0.5  # a pause between words this long may be a change of speaker
 MAX_STRETCH_S = 8.0  # longer stretches are cut at their longest pause: turns hide in them
@@ -46,6 +46,7 @@ MIN_CLUSTER_SHARE = 0.03  # a count whose smallest speaker has less of the speec
 ONE_VOICE_SILHOUETTE = 0.2
 GENERIC = "Speaker {}"
 PARTIAL_SAMPLES = PARTIAL_FRAMES * HOP  # 1.6 s: what one voice print hears
+EMBED_GROUP = 32  # stretches embedded per call: bounds the audio and mel frames held
 
 # Roles (label, role as the analyzer reads it)
 PATIENT, SURGEON, COMPANION = "Patient", "Surgeon", "Companion"
@@ -119,13 +120,49 @@ def speech_stretches(transcript: Transcript, *, gap_s: float = STRETCH_GAP_S,
 
 # --- 2. Voice prints --------------------------------------------------------------------
 
-def stretch_audio(audio: np.ndarray, stretch: Stretch) -> np.ndarray:
-    """The stretch's samples; a stretch shorter than one partial utterance is repeated to
-    fill it, as zero padding would make every short stretch sound alike (of silence)."""
-    samples = audio[int(stretch.start * SAMPLE_RATE):int(np.ceil(stretch.end * SAMPLE_RATE))]
+def _filled(samples: np.ndarray) -> np.ndarray:
+    """A stretch shorter than one partial utterance repeated to fill it: zero padding would
+    make every short stretch sound alike (of silence)."""
     if 0 < len(samples) < PARTIAL_SAMPLES:
         samples = np.tile(samples, int(np.ceil(PARTIAL_SAMPLES / len(samples))))[:PARTIAL_SAMPLES]
     return samples
+
+
+def stretch_audios(chunks: Iterable[np.ndarray], stretches: Sequence[Stretch]
+                   ) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, samples) of each stretch, in order of start, cut from audio that arrives in
+    pieces (recorder.storage.audiofile.decode_chunks): only the audio from the earliest
+    stretch still to come is held, so memory stays flat however long the recording."""
+    order = sorted(range(len(stretches)), key=lambda i: stretches[i].start)
+    pieces = iter(chunks)
+    buffer, offset = np.zeros(0, dtype=np.float32), 0  # buffer[0] is sample `offset`
+    for position, index in enumerate(order):
+        first = int(stretches[index].start * SAMPLE_RATE)
+        last = int(np.ceil(stretches[index].end * SAMPLE_RATE))
+        while offset + len(buffer) < last:
+            piece = next(pieces, None)
+            if piece is None:
+                break
+            buffer = np.concatenate([buffer, piece])
+        yield index, _filled(buffer[max(0, first - offset):max(0, last - offset)])
+        if position + 1 < len(order):
+            keep_from = int(stretches[order[position + 1]].start * SAMPLE_RATE)
+            drop = min(len(buffer), max(0, keep_from - offset))
+            buffer, offset = buffer[drop:], offset + drop
+
+
+def voice_prints(session, chunks: Iterable[np.ndarray], stretches: Sequence[Stretch]) -> np.ndarray:
+    """(len(stretches), 256) unit voice prints, EMBED_GROUP stretches at a time."""
+    prints = np.zeros((len(stretches), EMBEDDING_SIZE), dtype=np.float32)
+    group: list[tuple[int, np.ndarray]] = []
+    for item in stretch_audios(chunks, stretches):
+        group.append(item)
+        if len(group) == EMBED_GROUP:
+            prints[[i for i, _ in group]] = embed_utterances(session, [a for _, a in group])
+            group = []
+    if group:
+        prints[[i for i, _ in group]] = embed_utterances(session, [a for _, a in group])
+    return prints
 
 
 # --- 3. Clustering ----------------------------------------------------------------------
@@ -234,15 +271,17 @@ def _by_first_appearance(labels: np.ndarray) -> np.ndarray:
     return np.array([order[int(label)] for label in labels], dtype=int)
 
 
-def diarize(transcript: Transcript, audio: np.ndarray, session, *,
+def diarize(transcript: Transcript, audio: np.ndarray | Iterable[np.ndarray], session, *,
             speakers: int | None = None) -> Diarization:
-    """Speaker numbers for the stretches of `transcript`, heard in `audio` (16 kHz mono).
+    """Speaker numbers for the stretches of `transcript`, heard in `audio`: 16 kHz mono
+    float32, whole or as pieces in order (decode_chunks), which keeps memory flat.
 
     `speakers` fixes the count; None chooses it, 2 to 4, by silhouette."""
     stretches = speech_stretches(transcript)
     if not stretches:
         return Diarization((), (), 0, {})
-    embeddings = embed_utterances(session, [stretch_audio(audio, s) for s in stretches])
+    chunks = [audio] if isinstance(audio, np.ndarray) else audio
+    embeddings = voice_prints(session, chunks, stretches)
     durations = np.array([s.duration_s for s in stretches])
     steady = durations >= CLUSTER_MIN_S
     if steady.sum() < MIN_SPEAKERS + 1:  # too little speech to tell voices apart: use it all
@@ -315,34 +354,32 @@ def _sentences(segment: Segment) -> list[str]:
     return text
 
 
-def consent_readers(transcript: Transcript, consent: str) -> dict[str, float]:
-    """Seconds of the consent script read by each speaker near the start."""
+def _reads_consent(segment: Segment, consent: Sequence[str]) -> bool:
     from rapidfuzz import fuzz, utils
 
+    if segment.start > CONSENT_SEARCH_S or len(segment.text.split()) < CONSENT_MIN_WORDS:
+        return False
+    return any(fuzz.partial_ratio(segment.text, phrase, processor=utils.default_process,
+                                  score_cutoff=CONSENT_MATCH) for phrase in consent)
+
+
+def consent_readers(transcript: Transcript, consent: Sequence[str]) -> dict[str, float]:
+    """Seconds of the consent wording (any of the phrases) read by each speaker near the
+    start of the recording."""
     read: dict[str, float] = {}
     for segment in transcript.segments:
-        if segment.start > CONSENT_SEARCH_S or not segment.speaker:
-            continue
-        if len(segment.text.split()) < CONSENT_MIN_WORDS:
-            continue
-        score = fuzz.partial_ratio(segment.text, consent, processor=utils.default_process,
-                                   score_cutoff=CONSENT_MATCH)
-        if score:
+        if segment.speaker and _reads_consent(segment, consent):
             read[segment.speaker] = read.get(segment.speaker, 0.0) + segment.end - segment.start
     return read
 
 
-def consent_reply(transcript: Transcript, reader: str, consent: str) -> str | None:
-    """Who speaks first after the reader finishes the consent script (within REPLY_WINDOW_S)."""
-    from rapidfuzz import fuzz, utils
-
+def consent_reply(transcript: Transcript, reader: str, consent: Sequence[str]) -> str | None:
+    """Who speaks first after the reader finishes the consent wording (within REPLY_WINDOW_S)."""
     last_read = None
     for index, segment in enumerate(transcript.segments):
         if segment.start > CONSENT_SEARCH_S:
             break
-        if segment.speaker == reader and len(segment.text.split()) >= CONSENT_MIN_WORDS and \
-                fuzz.partial_ratio(segment.text, consent, processor=utils.default_process,
-                                   score_cutoff=CONSENT_MATCH):
+        if segment.speaker == reader and _reads_consent(segment, consent):
             last_read = index
     if last_read is None:
         return None
@@ -377,7 +414,7 @@ def question_readers(transcript: Transcript, questions: Sequence[str]) -> dict[s
     return counts
 
 
-def assign_roles(transcript: Transcript, *, consent: str,
+def assign_roles(transcript: Transcript, *, consent: Sequence[str],
                  questions: Sequence[str]) -> dict[str, tuple[str, str]]:
     """Generic label -> (role label, why) for the speakers the evidence names."""
     readers = consent_readers(transcript, consent)
@@ -405,9 +442,12 @@ def assign_roles(transcript: Transcript, *, consent: str,
     return roles
 
 
-def name_roles(transcript: Transcript, *, consent: str, questions: Sequence[str]) -> Transcript:
-    """The transcript with roles for the speakers the evidence names; the others keep a
-    number, renumbered from 1 in order of first appearance among themselves."""
+def name_roles(transcript: Transcript, *, consent: Sequence[str],
+               questions: Sequence[str]) -> Transcript:
+    """The transcript with roles for the speakers the evidence names (`consent`: the
+    wordings of the consent exchange the patient reads; `questions`: the prepared questions'
+    wordings); the others keep a number, counted on after the roles ("Speaker 3" after a
+    Patient and a Surgeon)."""
     roles = assign_roles(transcript, consent=consent, questions=questions)
     rename, order = {}, 0
     for segment in transcript.segments:
@@ -417,8 +457,7 @@ def name_roles(transcript: Transcript, *, consent: str, questions: Sequence[str]
                 rename[label] = roles[label][0]
             else:
                 order += 1
-                rename[label] = GENERIC.format(order + sum(1 for r in roles))
-    # Numbers follow the named roles: with a Patient and a Surgeon, the next is Speaker 3.
+                rename[label] = GENERIC.format(order + len(roles))
     speakers = tuple(Speaker(label=rename[s.label],
                              role=roles[s.label][0].lower() if s.label in roles else None,
                              evidence=roles[s.label][1] if s.label in roles else "")
