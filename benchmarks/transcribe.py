@@ -1,244 +1,361 @@
-"""Transcription benchmark: speed, peak memory, WER and domain-term recall, per engine x model.
+"""Transcription benchmark: what each option costs and what it loses, side by side in one run.
 
-    .venv/bin/python benchmarks/transcribe.py            # sample visit + a 30-minute visit
-    .venv/bin/python benchmarks/transcribe.py --long-minutes 0 --runs 3
+    .venv/bin/python benchmarks/transcribe.py                       # every default option
+    .venv/bin/python benchmarks/transcribe.py --configs before guard --voices flite
+    .venv/bin/python benchmarks/transcribe.py --no-visit            # the sample visit only
 
-Every engine in recorder.transcription.engines.ENGINES is tried with every packaged model; what is not
-installed is listed and skipped. Each configuration runs in its own child process, so its
-peak RSS (model, decoding and all) is its own. Two recordings:
+Recordings (all rendered or read at run time; nothing is downloaded):
 
-- the bundled sample visit (2.3 minutes), transcribed --runs times: the median speed;
-- a long visit built at run time from the sample's own turns, shuffled (seeded) and joined
-  with pauses until it lasts --long-minutes, transcribed once. Its domain-term recall is
-  also given for its last third alone: a vocabulary that is only prompted at the start of
-  the recording fades there.
+- the bundled sample visit (samples/sample-visit, espeak-ng, 2.3 minutes), with its turn
+  times (turns.json);
+- a long visit: consultations of ../shared/corpus spoken with testkit/speech.py, each with
+  every voice set asked for (espeak-ng, whose voices the project was tuned on, and CMU
+  flite, which it was not), joined with pauses into one recording of about 30 minutes.
+  Its speed, CPU time and memory are the long-visit figures; each consultation's share of
+  the transcript (by word times) is also scored on its own.
 
-Speed is audio seconds per wall second of transcription (the model already loaded, the
-one-off compilation of word timing paid by a warm-up). WER uses Whisper's English text
-normalizer when openai-whisper is installed, else a plain lower-case/punctuation one (the
-table says which). Prints a Markdown table on stdout; progress on stderr.
+Scores, with Whisper's English text normalizer on both sides: WER split into
+substitutions, deletions and insertions (jiwer's alignment), the longest run of reference
+speech lost (consecutive deleted reference words, in seconds of their speech; a word's
+time is spread evenly over its turn), and domain-term recall (the question set's
+vocabulary, each term counted up to as often as it was said).
+
+Every option runs in its own child process, so its peak RSS is its own. The machine may be
+shared: every row gives wall time, the child's CPU time (user + sys) and the 1-minute load
+average before and after, so a slow row can be told from a busy machine.
+Prints Markdown tables on stdout, progress on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from recorder.storage.audiofile import SAMPLE_RATE  # noqa: E402  (after the path is set)
-
 SAMPLE_DIR = REPO / "samples" / "sample-visit"
 SAMPLE_AUDIO = SAMPLE_DIR / "visit.mp3"
-LONG_SEED = 20261124  # the long visit's turn order; fixed so every run compares alike
-TURN_PAD_S = 0.25  # audio kept around each turn cut from the sample, in seconds
-PAUSE_RANGE_S = (0.8, 2.5)  # pause between turns of the long visit, drawn uniformly
+CORPUS = REPO.parent / "shared" / "corpus" / "cases"
+# Four writers, 2,900 words: about 18 minutes per voice set, 37 minutes with both. Three
+# short ones, and a4-01 for its long answers (100+ words a turn), where skips happen.
+DEFAULT_CASES = ("a4-01-five-read-upfront-answered-out-of-order", "a1-08-rushed-out-the-door",
+                 "a3-07-negative-control-talkative", "a5-07-six-minute-visit")
+VISIT_GAP_S = 3.0  # silence between two consultations of the long visit
 WARM_UP_S = 8  # seconds of speech transcribed before timing: pays word timing's compilation
+SAMPLE_RATE = 16_000
+
+# Acceptance (issue 12): on every spoken consultation.
+MAX_DELETIONS = 0.02
+MAX_LOST_S = 3.0
+
+# name -> (what it is, TranscribeSettings fields on top of the question set's vocabulary)
+CONFIGS: dict[str, tuple[str, dict]] = {
+    "before": ("before the guard: hotwords, beam 5, 120 s windows",
+               {"coverage_guard": False}),
+    "no-hotwords": ("no vocabulary, no guard", {"coverage_guard": False, "vocabulary": ()}),
+    "guard": ("coverage guard, beam 5, 120 s windows", {"coverage_guard": True}),
+    "guard-batched": ("guard + batched pipeline over VAD chunks",
+                      {"coverage_guard": True, "batched": True}),
+    "guard-60s": ("guard, 60 s windows", {"coverage_guard": True, "window_s": 60}),
+    "guard-240s": ("guard, 240 s windows", {"coverage_guard": True, "window_s": 240}),
+    "guard-greedy": ("guard, beam 1; beam 5 on the retry only",
+                     {"coverage_guard": True, "beam_size": 1, "retry_beam_size": 5}),
+    "guard-batched-greedy": ("guard + batched, beam 1; beam 5 on the retry",
+                             {"coverage_guard": True, "batched": True, "beam_size": 1,
+                              "retry_beam_size": 5}),
+    "guard-1thread": ("guard, 1 thread", {"coverage_guard": True, "threads": 1}),
+    "openai-guard": ("openai-whisper base + guard",
+                     {"coverage_guard": True, "engine": "openai-whisper"}),
+}
+DEFAULT_CONFIGS = ("before", "no-hotwords", "guard", "guard-batched", "guard-60s",
+                   "guard-240s", "guard-greedy", "guard-1thread")
 
 
-def reference_turns() -> list[dict]:
-    return json.loads((SAMPLE_DIR / "turns.json").read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class Part:
+    """One consultation of the long visit: its name, voice set, and span in the recording."""
+
+    name: str
+    voices: str
+    start: float
+    end: float
+    turns: list  # testkit.speech.SpokenTurn
 
 
-def sample_reference() -> str:
-    lines = (SAMPLE_DIR / "script.txt").read_text(encoding="utf-8").splitlines()
-    return " ".join(line.partition(":")[2].strip() for line in lines
-                    if line.strip() and not line.startswith("#"))
+# --- Recordings ------------------------------------------------------------------------------
+
+def sample_turns():
+    from testkit.speech import SpokenTurn
+
+    turns = json.loads((SAMPLE_DIR / "turns.json").read_text(encoding="utf-8"))
+    return [SpokenTurn(t.get("speaker", ""), t["start"], t["end"], t["text"]) for t in turns]
 
 
-def build_long_visit(folder: Path, minutes: float) -> tuple[Path, list[dict]]:
-    """A visit of `minutes` from the sample's turns, shuffled and joined with pauses.
+def build_visit(folder: Path, cases: list[str], voice_sets: list[str]) -> tuple[Path, list[Part]]:
+    """The chosen consultations spoken with each voice set, joined into one FLAC."""
+    from testkit.speech import joined, speak
 
-    Returns the FLAC file and its turns (start, end, text) in the new recording.
-    """
-    import soundfile
-
-    from recorder.storage.audiofile import load_audio
-
-    audio = load_audio(SAMPLE_AUDIO)
-    turns = reference_turns()
-    rng = np.random.default_rng(LONG_SEED)
-    pieces, timeline, cursor = [], [], 0.0
-    while cursor < minutes * 60:
-        for index in rng.permutation(len(turns)):
-            turn = turns[index]
-            start = max(0, int((turn["start"] - TURN_PAD_S) * SAMPLE_RATE))
-            end = min(len(audio), int((turn["end"] + TURN_PAD_S) * SAMPLE_RATE))
-            pause = np.zeros(int(rng.uniform(*PAUSE_RANGE_S) * SAMPLE_RATE), np.float32)
-            pieces += [pause, audio[start:end]]
-            cursor += len(pause) / SAMPLE_RATE
-            timeline.append({"start": round(cursor, 2),
-                             "end": round(cursor + (end - start) / SAMPLE_RATE, 2),
-                             "text": turn["text"]})
-            cursor += (end - start) / SAMPLE_RATE
-            if cursor >= minutes * 60:
-                break
-    path = folder / f"long-visit-{minutes:g}min.flac"
-    soundfile.write(path, np.concatenate(pieces), SAMPLE_RATE)
-    return path, timeline
+    spoken, parts, cursor = [], [], 0.0
+    for voices in voice_sets:
+        for case in cases:
+            data = json.loads((CORPUS / f"{case}.json").read_text(encoding="utf-8"))
+            one = speak([(t["speaker"], t["text"]) for t in data["turns"]], voices=voices)
+            if spoken:
+                cursor += int(VISIT_GAP_S * SAMPLE_RATE) / SAMPLE_RATE
+            parts.append(Part(case, voices, cursor, cursor + one.duration_s, list(one.turns)))
+            spoken.append(one)
+            cursor += len(one.audio) / SAMPLE_RATE
+    visit = joined(spoken, gap_s=VISIT_GAP_S)
+    path = folder / "visit.flac"
+    visit.write(path)
+    parts = [Part(p.name, p.voices, p.start, p.end,
+                  [t.__class__(t.speaker, round(t.start + p.start, 3),
+                               round(t.end + p.start, 3), t.text) for t in p.turns])
+             for p in parts]
+    return path, parts
 
 
-# --- Scoring ---------------------------------------------------------------------------
+# --- Scoring ---------------------------------------------------------------------------------
 
 def normalizer():
-    """(name, function): Whisper's English normalizer when installed, else a plain one."""
-    try:
-        from whisper.normalizers import EnglishTextNormalizer
-    except ImportError:
-        return "plain", lambda text: " ".join(re.sub(r"[^\w\s'%-]", " ", text.lower()).split())
-    return "Whisper English", EnglishTextNormalizer()
+    from whisper.normalizers import EnglishTextNormalizer
+
+    return EnglishTextNormalizer()
 
 
-def wer(reference: str, hypothesis: str, normalize) -> float:
+def _reference(turns, normalize) -> tuple[list[str], list[float]]:
+    """The reference words, and each one's seconds of speech (its turn spread evenly)."""
+    words, seconds = [], []
+    for turn in turns:
+        said = normalize(turn.text).split()
+        words += said
+        seconds += [(turn.end - turn.start) / max(1, len(said))] * len(said)
+    return words, seconds
+
+
+@dataclass(frozen=True)
+class Score:
+    words: int
+    substitutions: int
+    deletions: int
+    insertions: int
+    longest_lost_s: float
+    terms_heard: int
+    terms_said: int
+    unclear: int  # spans marked "[unclear speech]"
+
+    def rate(self, count: int) -> float:
+        return count / max(1, self.words)
+
+    @classmethod
+    def pooled(cls, scores: list["Score"]) -> "Score":
+        return cls(*(sum(getattr(s, f) for s in scores) for f in (
+            "words", "substitutions", "deletions", "insertions")),
+            max(s.longest_lost_s for s in scores),
+            *(sum(getattr(s, f) for s in scores) for f in ("terms_heard", "terms_said",
+                                                             "unclear")))
+
+
+def score(turns, hypothesis: str, unclear: int, vocabulary, normalize) -> Score:
     import jiwer
 
-    return jiwer.wer(normalize(reference), normalize(hypothesis) or "-")
+    words, seconds = _reference(turns, normalize)
+    out = jiwer.process_words(" ".join(words), normalize(hypothesis) or "-")
+    longest = max((sum(seconds[chunk.ref_start_idx:chunk.ref_end_idx])
+                   for chunk in out.alignments[0] if chunk.type == "delete"), default=0.0)
+    heard, said = term_recall(" ".join(t.text for t in turns), hypothesis, vocabulary)
+    return Score(len(words), out.substitutions, out.deletions, out.insertions,
+                 round(longest, 1), heard, said, unclear)
 
 
 def _term_form(text: str) -> str:
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split()) + " "
 
 
-def term_counts(text: str, vocabulary: tuple[str, ...]) -> dict[str, int]:
-    """How often each vocabulary term occurs in `text` (case, hyphens, punctuation ignored)."""
-    form = _term_form(text)
-    return {term: form.count(_term_form(term)) for term in vocabulary}
-
-
-def term_recall(reference: str, hypothesis: str, vocabulary: tuple[str, ...]) -> tuple[int, int]:
+def term_recall(reference: str, hypothesis: str, vocabulary) -> tuple[int, int]:
     """(terms recognised, terms said): each term counted up to as often as it was said."""
-    said = term_counts(reference, vocabulary)
-    heard = term_counts(hypothesis, vocabulary)
+    said = {t: _term_form(reference).count(_term_form(t)) for t in vocabulary}
+    heard = {t: _term_form(hypothesis).count(_term_form(t)) for t in vocabulary}
     return sum(min(said[t], heard[t]) for t in vocabulary), sum(said.values())
 
 
-# --- One configuration, in its own process ----------------------------------------------
+def hypothesis_between(result: dict, start: float, end: float) -> tuple[str, int]:
+    """The transcript's words whose middle lies in [start, end), and its unclear spans there."""
+    words = [text for w_start, w_end, text in result["words"]
+             if start <= (w_start + w_end) / 2 < end]
+    unclear = sum(1 for u_start, _ in result["unclear"] if start <= u_start < end)
+    from extract.transcript import join_words
 
-def worker(engine_name: str, model: str, audio: Path, runs: int) -> dict:
-    """Transcribe `audio` `runs` times with one engine and model; times, text, peak RSS."""
+    return join_words(words)[0], unclear
+
+
+# --- One option, in its own process ------------------------------------------------------
+
+def _transcribed(path: Path, engine, settings) -> dict:
+    from recorder.transcription.engines import transcribe_file
+
+    load_before = os.getloadavg()[0]
+    cpu_before = _cpu_s()
+    started = time.perf_counter()
+    transcript = transcribe_file(path, engine, settings=settings)
+    wall = time.perf_counter() - started
+    return {"wall_s": wall, "cpu_s": _cpu_s() - cpu_before, "audio_s": transcript.duration_s,
+            "load": [load_before, os.getloadavg()[0]],
+            "words": [[w.start, w.end, w.text] for s in transcript.segments for w in s.words],
+            "unclear": [[s.start, s.end] for s in transcript.segments if not s.text],
+            "text": transcript.text}
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def worker(config: str, recordings: list[Path]) -> dict:
+    from dataclasses import replace
+
     from extract.errors import VisitError
     from extract.questionset import load_question_set
-    from recorder.transcription.engines import (
-        TranscribeSettings,
-        load_engine,
-        transcribe,
-        transcribe_file,
-    )
+    from recorder.storage.audiofile import load_audio
+    from recorder.transcription.engines import TranscribeSettings, load_engine, transcribe
     from recorder.transcription.models import models_dir
     from recorder.transcription.windows import Window
 
-    settings = TranscribeSettings(engine=engine_name, model=model,
-                                  vocabulary=load_question_set().vocabulary)
+    options = CONFIGS[config][1]
+    settings = TranscribeSettings(**{"vocabulary": load_question_set().vocabulary, **options})
     try:
         engine = load_engine(settings, models_dir())
     except VisitError as error:
         return {"skipped": str(error)}
-    from recorder.storage.audiofile import load_audio
-
-    transcribe([Window(0, load_audio(SAMPLE_AUDIO)[:WARM_UP_S * SAMPLE_RATE])], engine,
-               settings=settings)
-    seconds, transcript = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        transcript = transcribe_file(audio, engine, settings=settings)
-        seconds.append(time.perf_counter() - started)
-    return {"seconds": seconds, "audio_s": transcript.duration_s,
-            "segments": [[s.start, s.text] for s in transcript.segments],
+    warm = load_audio(SAMPLE_AUDIO)[:WARM_UP_S * SAMPLE_RATE]
+    transcribe([Window(0, warm)], engine, settings=replace(settings, coverage_guard=False))
+    results = [_transcribed(path, engine, settings) for path in recordings]
+    return {"results": results,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run_child(engine_name: str, model: str, audio: Path, runs: int) -> dict:
-    command = [sys.executable, __file__, "--worker", engine_name, model, str(audio),
-               "--runs", str(runs)]
+def run_child(config: str, recordings: list[Path]) -> dict:
+    command = [sys.executable, __file__, "--worker", config, *map(str, recordings)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         return {"skipped": f"failed: {done.stderr.strip().splitlines()[-1:]}"}
     return json.loads(done.stdout)
 
 
-# --- The table ----------------------------------------------------------------------------
+# --- Tables ------------------------------------------------------------------------------
 
-def configurations() -> list[tuple[str, str]]:
-    from recorder.transcription.engines import ENGINES
-    from recorder.transcription.models import PACKAGED_MODELS
-
-    return [(engine, model) for engine in ENGINES for model in PACKAGED_MODELS]
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / max(1, whole):.1f}%"
 
 
-def row(engine_name: str, model: str, recording: str, result: dict, reference: str,
-        late: tuple[float, str] | None, vocabulary: tuple[str, ...], normalize) -> str:
-    hypothesis = " ".join(text for _, text in result["segments"])
-    speed = result["audio_s"] / statistics.median(result["seconds"])
-    heard, said = term_recall(reference, hypothesis, vocabulary)
-    cells = [engine_name, model, recording, f"{result['audio_s'] / 60:.1f} min",
-             f"{speed:.1f}x ({statistics.median(result['seconds']):.0f} s, "
-             f"{len(result['seconds'])} run{'s' if len(result['seconds']) > 1 else ''})",
-             f"{result['peak_rss_mb']:.0f} MB",
-             f"{100 * wer(reference, hypothesis, normalize):.1f}%", f"{heard}/{said}"]
-    if late is None:
-        cells.append("-")
-    else:
-        since, late_reference = late
-        late_hypothesis = " ".join(text for start, text in result["segments"] if start >= since)
-        late_heard, late_said = term_recall(late_reference, late_hypothesis, vocabulary)
-        cells.append(f"{late_heard}/{late_said}")
+def _speed_cells(result: dict) -> list[str]:
+    return [f"{result['audio_s'] / result['wall_s']:.1f}x ({result['wall_s']:.0f} s)",
+            f"{result['audio_s'] / result['cpu_s']:.1f}x ({result['cpu_s']:.0f} s)",
+            f"{result['load'][0]:.1f} / {result['load'][1]:.1f}"]
+
+
+def score_row(config: str, recording: str, s: Score, extra: list[str]) -> str:
+    cells = [config, recording, str(s.words), _pct(s.substitutions, s.words),
+             _pct(s.deletions, s.words), _pct(s.insertions, s.words),
+             _pct(s.substitutions + s.deletions + s.insertions, s.words),
+             f"{s.longest_lost_s:.1f} s", f"{s.terms_heard}/{s.terms_said}", str(s.unclear),
+             *extra]
     return "| " + " | ".join(cells) + " |"
+
+
+HEADER = ("| option | recording | words | subst. | deletions | insert. | WER | longest lost | "
+          "domain terms | unclear marks | speed, wall (s) | speed, CPU (s) | load 1 min "
+          "before / after | peak RSS |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs on the sample (median)")
-    parser.add_argument("--long-minutes", type=float, default=30,
-                        help="length of the long visit; 0 leaves it out")
-    parser.add_argument("--long-only", nargs="*", metavar="ENGINE/MODEL",
-                        help="transcribe the long visit only with these, e.g. faster-whisper/base")
-    parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "MODEL", "AUDIO"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--configs", nargs="+", default=list(DEFAULT_CONFIGS),
+                        choices=list(CONFIGS), metavar="NAME",
+                        help=f"options to compare (default: {' '.join(DEFAULT_CONFIGS)}; "
+                             f"also: {' '.join(sorted(set(CONFIGS) - set(DEFAULT_CONFIGS)))})")
+    parser.add_argument("--cases", nargs="+", default=list(DEFAULT_CASES), metavar="ID",
+                        help="corpus consultations spoken into the long visit")
+    parser.add_argument("--voices", nargs="+", default=["espeak", "flite"],
+                        choices=["espeak", "flite"], help="voice sets to speak them with")
+    parser.add_argument("--no-visit", action="store_true",
+                        help="the sample visit only, no long visit")
+    parser.add_argument("--per-consultation", action="store_true",
+                        help="also print deletions and the longest loss per consultation")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        engine_name, model, audio = args.worker
-        print(json.dumps(worker(engine_name, model, Path(audio), args.runs)))
+        print(json.dumps(worker(args.worker[0], [Path(p) for p in args.worker[1:]])))
         return
 
     from extract.questionset import load_question_set
 
     vocabulary = load_question_set().vocabulary
-    normalizer_name, normalize = normalizer()
-    skipped = []
-    print("| engine | model | recording | length | speed (audio s / wall s) | peak RSS | "
-          f"WER ({normalizer_name} normalizer) | domain terms | terms, last third |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
+    normalize = normalizer()
+    for name in args.configs:
+        print(f"- {name}: {CONFIGS[name][0]}")
+    print()
+    print(HEADER)
+    print("|" + " --- |" * (HEADER.count("|") - 1), flush=True)
+    details, skipped = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        recordings = [("sample visit", SAMPLE_AUDIO, args.runs, sample_reference(), None)]
-        if args.long_minutes > 0:
-            long_audio, timeline = build_long_visit(Path(tmp), args.long_minutes)
-            since = timeline[-1]["end"] * 2 / 3
-            late = (since, " ".join(t["text"] for t in timeline if t["start"] >= since))
-            recordings.append((f"{args.long_minutes:g}-minute visit", long_audio, 1,
-                               " ".join(t["text"] for t in timeline), late))
-        for engine_name, model in configurations():
-            for name, audio, runs, reference, late in recordings:
-                if (late is not None and args.long_only is not None
-                        and f"{engine_name}/{model}" not in args.long_only):
-                    continue
-                print(f"{engine_name} {model}: {name}...", file=sys.stderr, flush=True)
-                result = run_child(engine_name, model, audio, runs)
-                if "skipped" in result:
-                    skipped.append(f"{engine_name} {model}: {result['skipped']}")
-                    break
-                print(row(engine_name, model, name, result, reference, late, vocabulary,
-                          normalize), flush=True)
+        recordings = [SAMPLE_AUDIO]
+        parts: list[Part] = []
+        if not args.no_visit:
+            print("rendering the long visit...", file=sys.stderr, flush=True)
+            visit, parts = build_visit(Path(tmp), args.cases, args.voices)
+            recordings.append(visit)
+        for config in args.configs:
+            print(f"{config}...", file=sys.stderr, flush=True)
+            began = time.perf_counter()
+            out = run_child(config, recordings)
+            if "skipped" in out:
+                skipped.append(f"{config}: {out['skipped']}")
+                continue
+            rss = f"{out['peak_rss_mb']:.0f} MB"
+            sample = out["results"][0]
+            s = score(sample_turns(), sample["text"], len(sample["unclear"]), vocabulary,
+                      normalize)
+            print(score_row(config, "sample visit (espeak)", s, _speed_cells(sample) + [rss]),
+                  flush=True)
+            if parts:
+                visit_result = out["results"][1]
+                by_voice: dict[str, list[Score]] = {}
+                for part in parts:
+                    text, unclear = hypothesis_between(visit_result, part.start - 0.5,
+                                                       part.end + 0.5)
+                    one = score(part.turns, text, unclear, vocabulary, normalize)
+                    by_voice.setdefault(part.voices, []).append(one)
+                    details.append((config, part, one))
+                for voices, scores in by_voice.items():
+                    pooled = Score.pooled(scores)
+                    worst = max(scores, key=lambda x: x.rate(x.deletions))
+                    print(score_row(config, f"{len(scores)} consultations ({voices}); worst "
+                                    f"deletions {100 * worst.rate(worst.deletions):.1f}%",
+                                    pooled, ["", "", "", ""]), flush=True)
+                everything = Score.pooled([one for c, _, one in details if c == config])
+                print(score_row(config, f"whole visit, {visit_result['audio_s'] / 60:.1f} min",
+                                everything, _speed_cells(visit_result) + [rss]), flush=True)
+            print(f"{config}: {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
+    if args.per_consultation and details:
+        print("\n| option | consultation | voices | deletions | longest lost | meets "
+              f"<= {100 * MAX_DELETIONS:.0f}% and < {MAX_LOST_S:.0f} s |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for config, part, one in details:
+            meets = one.rate(one.deletions) <= MAX_DELETIONS and one.longest_lost_s < MAX_LOST_S
+            print(f"| {config} | {part.name} | {part.voices} | "
+                  f"{_pct(one.deletions, one.words)} | {one.longest_lost_s:.1f} s | "
+                  f"{'yes' if meets else 'NO'} |")
     for line in skipped:
         print(f"\nNot measured: {line}")
 

@@ -1,0 +1,222 @@
+"""The coverage guard: speech the recogniser heard but did not write down is decoded again.
+
+Whisper base, given the question set's vocabulary as hotwords, sometimes jumps over a whole
+sentence (a 19-second answer on one held-out visit; shared/notes/models.md). For a patient
+a dropped answer is the worst error there is, so after each window the guard compares the
+speech that voice activity detection hears with the words Whisper wrote:
+
+1. every stretch of speech of MIN_LOST_S or more that no word covers, and every stretch of
+   speech with far fewer words than its length holds, is decoded again on its own, without
+   the vocabulary (the vocabulary is what makes base skip), with some context around it;
+2. what is still not covered is decoded once more with a shorter context;
+3. what is still not covered after that is kept as a segment with no text and
+   `low_confidence`, which the text outputs show as "[unclear speech]": something was said
+   there that could not be transcribed, and the patient should listen to it.
+
+Words found by a retry are kept only where no word was, and merged in time order. Only
+speech that voice activity detection hears is ever retried: silence gives no words.
+
+It works on segments, audio and a decode function, so any engine gets it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable
+
+import numpy as np
+
+from extract.transcript import Segment, Word, join_words
+
+SAMPLE_RATE = 16_000  # Hz: the samples every engine is given
+FRAME_S = 0.01  # resolution of the coverage bookkeeping, seconds
+
+# Speech this long that no word covers is retried. A single short word ("yes", "okay")
+# lasts 0.3-0.6 s and Whisper may leave a back-channel out; a second of speech is a
+# phrase, and the issue's bar (a skipped answer is several seconds).
+MIN_LOST_S = 1.0
+# A word is taken to cover this much time either side of its own timing: Whisper's word
+# times jitter by a few tenths of a second around pauses.
+WORD_REACH_S = 0.3
+# ...and to cover at most this long itself: Whisper stretches a word's end over speech it
+# did not write down (a 10-second "and" has been seen), which must not count as covered.
+MAX_WORD_S = 1.5
+# Far too few words for its length: conversational speech runs at 2-3 words a second and
+# even slow, deliberate speech above 1.5 (the sample visit's slowest voice: 2.3). A
+# stretch of speech of SPARSE_MIN_S or more with fewer words a second than this has lost
+# most of what was said in it.
+MIN_WORDS_PER_S = 0.8
+SPARSE_MIN_S = 4.0
+# First retry: the lost stretch with this much audio either side, so Whisper hears the
+# whole sentence; the second retry gives it the stretch alone, padded a little.
+RETRY_CONTEXT_S = 2.0
+SHORT_CONTEXT_S = 0.2
+# Voice activity detection for the bookkeeping: tighter than the decoder's own (no padding,
+# shorter pauses split), since here it measures speech rather than cutting audio.
+VAD_MIN_SILENCE_MS = 300
+VAD_SPEECH_PAD_MS = 0
+UNCLEAR_CONFIDENCE = 0.0  # a segment marking speech that could not be transcribed
+
+Span = tuple[float, float]  # (start, end) seconds in the audio given
+Decode = Callable[[np.ndarray], Iterable[Segment]]  # samples -> segments, times in them
+SpeechSpans = Callable[[np.ndarray], list[Span]]
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A stretch of speech that the words do not account for."""
+
+    start: float
+    end: float
+    speech_s: float  # seconds of speech in it by voice activity detection
+    words: int  # words already written inside it
+
+    @property
+    def sparse(self) -> bool:
+        return self.words > 0
+
+
+def silero_speech(audio: np.ndarray) -> list[Span]:
+    """Stretches of speech in `audio` by Silero VAD (the model faster-whisper ships)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=VAD_MIN_SILENCE_MS,
+                                                    speech_pad_ms=VAD_SPEECH_PAD_MS))
+    return [(chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE) for chunk in found]
+
+
+def _frames(seconds: float) -> int:
+    return int(round(seconds / FRAME_S))
+
+
+def _mask(spans: Iterable[Span], length: int) -> np.ndarray:
+    mask = np.zeros(length, dtype=bool)
+    for start, end in spans:
+        mask[max(0, _frames(start)):max(0, min(length, _frames(end)))] = True
+    return mask
+
+
+def _word_spans(words: Iterable[Word]) -> list[Span]:
+    return [(w.start - WORD_REACH_S, min(w.end, w.start + MAX_WORD_S) + WORD_REACH_S)
+            for w in words]
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, past-last) frame of every run of True in `mask`."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def lost_speech(speech: list[Span], words: list[Word], duration_s: float) -> list[Lost]:
+    """The stretches of `speech` that `words` do not account for, in time order.
+
+    A stretch between words holding MIN_LOST_S of speech or more is lost; so is a stretch
+    of speech of SPARSE_MIN_S or more holding fewer than MIN_WORDS_PER_S words a second.
+    """
+    length = _frames(duration_s) + 1
+    is_speech = _mask(speech, length)
+    covered = _mask(_word_spans(words), length)
+    middles = np.array([(w.start + w.end) / 2 for w in words])
+    found = []
+    for first, last in _runs(~covered):
+        speech_frames = np.flatnonzero(is_speech[first:last])
+        if len(speech_frames) * FRAME_S >= MIN_LOST_S - FRAME_S / 2:
+            found.append(Lost(round((first + speech_frames[0]) * FRAME_S, 2),
+                              round((first + speech_frames[-1] + 1) * FRAME_S, 2),
+                              round(len(speech_frames) * FRAME_S, 2), 0))
+    for start, end in speech:
+        inside = int(np.sum((middles >= start) & (middles <= end))) if len(middles) else 0
+        if (end - start >= SPARSE_MIN_S and inside < MIN_WORDS_PER_S * (end - start)
+                and inside > 0 and not any(l.start < end and start < l.end for l in found)):
+            found.append(Lost(round(start, 2), round(end, 2), round(end - start, 2), inside))
+    return sorted(found, key=lambda lost: lost.start)
+
+
+def _words_of(segments: Iterable[Segment]) -> list[Word]:
+    return [word for segment in segments for word in segment.words]
+
+
+def _shift(segment: Segment, offset_s: float) -> Segment:
+    return replace(segment, start=round(segment.start + offset_s, 2),
+                   end=round(segment.end + offset_s, 2),
+                   words=tuple(replace(w, start=round(w.start + offset_s, 2),
+                                       end=round(w.end + offset_s, 2)) for w in segment.words))
+
+
+def _kept_part(segment: Segment, keep: Callable[[Word], bool]) -> Segment | None:
+    """`segment` cut down to the words `keep` accepts; None when none is left."""
+    words = tuple(w for w in segment.words if keep(w))
+    if not words:
+        return None
+    if len(words) == len(segment.words):
+        return segment
+    return replace(segment, start=words[0].start, end=words[-1].end, words=words,
+                   text=join_words([w.text for w in words])[0])
+
+
+def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
+           taken: list[Word]) -> list[Segment]:
+    """`lost` decoded again with `context_s` of audio either side; only the words that fall
+    inside it and away from the words already there."""
+    duration_s = len(audio) / SAMPLE_RATE
+    start = max(0.0, lost.start - context_s)
+    end = min(duration_s, lost.end + context_s)
+    clip = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+    length = _frames(duration_s) + 1
+    covered = _mask(_word_spans(taken), length)
+
+    def new(word: Word) -> bool:
+        middle = (word.start + word.end) / 2
+        return lost.start - WORD_REACH_S <= middle <= lost.end + WORD_REACH_S and not covered[
+            min(length - 1, max(0, _frames(middle)))]
+
+    kept = []
+    for segment in decode(clip):
+        part = _kept_part(_shift(segment, start), new)
+        if part is not None:
+            kept.append(part)
+    return kept
+
+
+def _unclear(start: float, end: float) -> Segment:
+    return Segment(start=round(start, 2), end=round(end, 2), text="", words=(),
+                   confidence=UNCLEAR_CONFIDENCE, low_confidence=True)
+
+
+def _replace_sparse(segments: list[Segment], lost: Lost, found: list[Segment]) -> list[Segment]:
+    """`segments` with the few words inside a sparse stretch swapped for a retry's, when the
+    retry heard more of it."""
+    def outside(word: Word) -> bool:
+        return not lost.start <= (word.start + word.end) / 2 <= lost.end
+
+    kept = [part for part in (_kept_part(s, outside) if s.words else s for s in segments)
+            if part is not None]
+    return kept + found
+
+
+def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
+            speech: SpeechSpans = silero_speech) -> list[Segment]:
+    """`segments` (decoded from `audio`, times in it) with the speech they missed decoded
+    again by `decode` and merged in time order; what stays missed is an unclear segment."""
+    duration_s = len(audio) / SAMPLE_RATE
+    spans = speech(audio)
+    if not spans:
+        return segments
+    result = list(segments)
+    for lost in lost_speech(spans, _words_of(result), duration_s):
+        if lost.sparse:
+            taken = [w for w in _words_of(result)
+                     if not lost.start <= (w.start + w.end) / 2 <= lost.end]
+            found = _retry(audio, lost, RETRY_CONTEXT_S, decode, taken)
+            if len(_words_of(found)) > lost.words:
+                result = _replace_sparse(result, lost, found)
+            continue
+        for context_s in (RETRY_CONTEXT_S, SHORT_CONTEXT_S):
+            result += _retry(audio, lost, context_s, decode, _words_of(result))
+            still = [l for l in lost_speech(spans, _words_of(result), duration_s)
+                     if l.start < lost.end and lost.start < l.end and not l.sparse]
+            if not still:
+                break
+        else:
+            result += [_unclear(l.start, l.end) for l in still]
+    return sorted(result, key=lambda s: (s.start, s.end))

@@ -1,0 +1,215 @@
+"""The coverage guard: speech the recogniser skipped is heard again, never invented.
+
+A real recording first (espeak-ng, the real Whisper base model with the question set's
+vocabulary as hotwords) in which base jumps over the last turns, then the guard's logic on
+made-up timings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rapidfuzz import utils
+
+from extract.transcript import Segment, Word
+from recorder.transcription.coverage import (MAX_WORD_S, MIN_LOST_S, MIN_WORDS_PER_S,
+                                             SPARSE_MIN_S, guarded, lost_speech)
+from recorder.transcription.engines import TranscribeSettings, transcribe
+from recorder.transcription.windows import Window
+from testkit.speech import speak
+
+# Four turns of the corpus consultation a4-01 (writer a4), spoken in one 69-second window:
+# with the vocabulary, Whisper base writes the first two answers and drops most of the rest
+# (15% of the words deleted, the last question entirely); without hotwords it keeps them.
+LONG_ANSWER_TURNS = [
+    ("surgeon", "So the question becomes what helps you get there, which is your fourth one. "
+                "Two things I can point to with numbers. First, a structured program of "
+                "supervised physical therapy, twelve weeks, built around directional "
+                "preference exercises. In people with a protrusion like yours, roughly 60 "
+                "percent report clear improvement with that. Second, a transforaminal "
+                "epidural steroid injection at L4-L5 on the right. About 50 to 60 percent get "
+                "meaningful leg pain relief lasting at least a few months. Anti-inflammatories "
+                "and nerve medicines help some people, but I can't honestly quote you anything "
+                "above fifty percent for those on their own."),
+    ("patient", "My neighbor had PRP in her knee and swears by it. Is that an option for this?"),
+    ("surgeon", "For knees the evidence is reasonable. For a disc that's pressing on a nerve, I "
+                "wouldn't. The disc PRP trials are small and they enrolled people without "
+                "nerve compression, so they don't really tell us anything about you."),
+    ("patient", "Would you be able to write all this down? Like surgery next to the other two "
+                "options, with the ranges you gave me?"),
+]
+LAST_QUESTION = "write all this down"
+# Share of the reference words found in order in the transcript (rapidfuzz-normalised).
+KEPT_WITH_GUARD = 0.9
+SAMPLE_RATE = 16_000
+
+
+def _plain(text: str) -> list[str]:
+    return utils.default_process(text).split()
+
+
+def _kept_share(reference: str, heard: str) -> float:
+    """The share of `reference`'s words that `heard` holds, in order."""
+    from difflib import SequenceMatcher
+
+    said, written = _plain(reference), _plain(heard)
+    matcher = SequenceMatcher(None, said, written, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / len(said)
+
+
+@pytest.fixture(scope="module")
+def long_answer():
+    return speak(LONG_ANSWER_TURNS, voices="espeak")
+
+
+@pytest.fixture(scope="module")
+def vocabulary(question_set):
+    return question_set.vocabulary
+
+
+def test_a_question_whisper_skips_with_hotwords_is_kept_by_the_guard(long_answer, base_engine,
+                                                                      vocabulary):
+    window = [Window(0, long_answer.audio)]
+    reference = " ".join(text for _, text in LONG_ANSWER_TURNS)
+    plain = transcribe(window, base_engine,
+                       settings=TranscribeSettings(vocabulary=vocabulary, coverage_guard=False))
+    assert LAST_QUESTION not in " ".join(_plain(plain.text)), plain.text  # the skip is real
+    assert _kept_share(reference, plain.text) < KEPT_WITH_GUARD
+
+    kept = transcribe(window, base_engine,
+                      settings=TranscribeSettings(vocabulary=vocabulary, coverage_guard=True))
+    assert LAST_QUESTION in " ".join(_plain(kept.text)), kept.text
+    assert _kept_share(reference, kept.text) >= KEPT_WITH_GUARD, kept.text
+    # Merged in time order, every word inside the recording, each word once.
+    words = [w for s in kept.segments for w in s.words]
+    assert all(a.start <= b.start for a, b in zip(words, words[1:]))
+    assert 0 <= words[0].start and words[-1].end <= long_answer.duration_s
+    asked = long_answer.turns[-1]
+    assert any(asked.start - 1 <= s.start <= asked.end for s in kept.segments
+               if "write" in s.text)
+    # What the first pass wrote is still there, unchanged (the guard only adds).
+    for segment in plain.segments:
+        assert segment in kept.segments
+
+
+def test_the_domain_terms_the_vocabulary_won_stay(long_answer, base_engine, vocabulary):
+    """The retry goes without hotwords: its words may only fill gaps, never replace."""
+    kept = transcribe([Window(0, long_answer.audio)], base_engine,
+                      settings=TranscribeSettings(vocabulary=vocabulary))
+    assert "L4-L5" in kept.text
+
+
+# --- The guard's logic on made-up timings ------------------------------------------------
+
+def _words(start: float, count: int, step: float = 0.4, text: str = "word") -> list[Word]:
+    return [Word(start=round(start + i * step, 2), end=round(start + i * step + 0.3, 2),
+                 text=f"{text}{i}", probability=0.9) for i in range(count)]
+
+
+def _segment(words: list[Word]) -> Segment:
+    return Segment(start=words[0].start, end=words[-1].end,
+                   text=" ".join(w.text for w in words), words=tuple(words), confidence=0.8)
+
+
+def test_speech_without_words_for_a_second_is_lost_and_shorter_is_not():
+    words = _words(0, 10) + _words(10, 10) + _words(20, 10)  # 0-3.9, 10-13.9, 20-23.9 s
+    speech = [(0.0, 4.0), (5.0, 5.0 + MIN_LOST_S + 0.1), (10.0, 14.0),
+              (15.0, 15.0 + MIN_LOST_S - 0.3), (20.0, 24.0)]
+    lost = lost_speech(speech, words, 30.0)
+    assert [(l.start, l.end) for l in lost] == [(5.0, 6.1)]
+    assert lost[0].words == 0
+
+
+def test_a_word_stretched_over_skipped_speech_does_not_cover_it():
+    stretched = [Word(start=1.0, end=9.0, text="and", probability=0.5)]
+    lost = lost_speech([(1.0, 9.0)], stretched, 10.0)
+    assert lost and lost[0].start == pytest.approx(1.0 + MAX_WORD_S + 0.3, abs=0.02)
+
+
+def test_far_too_few_words_for_the_speech_is_lost_too():
+    length = SPARSE_MIN_S + 4  # 8 s of speech holding words spread thinly over it
+    count = int(MIN_WORDS_PER_S * length) - 1
+    thin = [Word(start=round(i * length / count, 2), end=round(i * length / count + 1.2, 2),
+                 text=f"w{i}", probability=0.9) for i in range(count)]
+    lost = lost_speech([(0.0, length)], thin, length + 1)
+    assert lost and lost[0].sparse and lost[0].words == count
+    enough = _words(0, int(2.5 * length), step=0.4)
+    assert lost_speech([(0.0, length)], enough, length + 1) == []
+
+
+class FakeDecoder:
+    """Hears `script` (absolute (start, end, text) words) in whatever clip it is given."""
+
+    def __init__(self, audio_s: float, script: list[tuple[float, float, str]]):
+        self.audio_s, self.script = audio_s, script
+        self.clips: list[float] = []  # length of each clip asked for
+
+    def __call__(self, clip: np.ndarray):
+        clip_s = len(clip) / SAMPLE_RATE
+        self.clips.append(clip_s)
+        # The fake knows where the clip sits from its first sample (a ramp of time values).
+        offset = float(clip[0])
+        words = [Word(start=round(s - offset, 2), end=round(e - offset, 2), text=t,
+                      probability=0.8)
+                 for s, e, t in self.script if s >= offset - 0.01 and e <= offset + clip_s]
+        return [_segment(words)] if words else []
+
+
+def _timeline(seconds: float) -> np.ndarray:
+    """Audio whose every sample holds its own time: lets the fake decoder place a clip."""
+    return (np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE).astype(np.float32)
+
+
+def test_skipped_speech_is_decoded_again_and_merged_in_time_order():
+    audio = _timeline(20)
+    first = _segment(_words(0, 5)), _segment(_words(12, 5, text="late"))
+    missed = [(5.0, 5.3, "skipped"), (5.4, 5.8, "answer"), (6.0, 6.4, "here")]
+    decode = FakeDecoder(20, missed)
+    result = guarded(audio, list(first), decode,
+                     speech=lambda _: [(0.0, 2.0), (5.0, 6.5), (12.0, 14.0)])
+    assert [s.text for s in result] == [first[0].text, "skipped answer here", first[1].text]
+    assert len(decode.clips) == 1  # found at the first retry
+
+
+def test_what_no_retry_hears_is_marked_unclear_and_silence_is_never_retried():
+    audio = _timeline(20)
+    decode = FakeDecoder(20, [])  # hears nothing anywhere
+    first = [_segment(_words(0, 5))]
+    result = guarded(audio, first, decode, speech=lambda _: [(0.0, 2.0), (8.0, 11.0)])
+    unclear = [s for s in result if not s.text]
+    assert len(unclear) == 1 and unclear[0].low_confidence and unclear[0].words == ()
+    assert (unclear[0].start, unclear[0].end) == (8.0, 11.0)
+    assert len(decode.clips) == 2  # with its context, then with less
+
+    silent = FakeDecoder(20, [(8.0, 8.4, "invented")])
+    assert guarded(audio, first, silent, speech=lambda _: [(0.0, 2.0)]) == first
+    assert silent.clips == []
+    assert guarded(audio, [], silent, speech=lambda _: []) == []
+
+
+def test_a_shorter_context_is_tried_when_the_first_retry_hears_nothing():
+    audio = _timeline(20)
+    missed = [(8.2, 8.6, "finally"), (8.8, 9.3, "heard")]
+    decode = FakeDecoder(20, missed)
+
+    def picky(clip):  # deaf to the clip with context, hears the short one
+        return [] if len(clip) / SAMPLE_RATE > 3.0 else decode(clip)
+
+    result = guarded(audio, [_segment(_words(0, 5))], picky,
+                     speech=lambda _: [(0.0, 2.0), (8.1, 9.4)])
+    assert [s.text for s in result][-1] == "finally heard"
+    assert not any(not s.text for s in result)
+
+
+def test_words_already_written_are_not_written_twice():
+    audio = _timeline(20)
+    written = _words(0, 5)  # 0-1.9 s
+    # The retry's clip reaches back over words already there: only the new ones are taken.
+    script = [(w.start, w.end, w.text) for w in written] + [(2.6, 3.0, "new"),
+                                                            (3.2, 3.8, "words")]
+    decode = FakeDecoder(20, script)
+    result = guarded(audio, [_segment(written)], decode,
+                     speech=lambda _: [(0.0, 2.0), (2.6, 3.9)])
+    assert decode.clips and decode.clips[0] > 4  # the clip held some written words too
+    texts = [w.text for s in result for w in s.words]
+    assert texts == [w.text for w in written] + ["new", "words"]
