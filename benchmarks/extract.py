@@ -10,8 +10,8 @@
 The tables, never merged into one number:
 (i)   tests/corpus: 41 consultations written by this project's own hands (and tuned on);
 (ii)  ../shared/corpus: 36 consultations by six writers who never saw the analyzer
-      (testkit/shared_corpus.py), as WebVTT cues with speaker labels, without them, as plain
-      text, and as recogniser-like timed words;
+      (testkit/shared_corpus.py), as WebVTT cues with speaker labels (the roles, or neutral
+      "Speaker 1", "Speaker 2"), without them, as plain text, and as recogniser-like words;
 (iii) leave-one-writer-out cross-validation on ../shared/corpus: for each writer, the settings
       from the grid `extract.settings.TUNABLE` that score best on the other five writers
       (status accuracy, an overclaim costing OVERCLAIM_PENALTY wrong statuses), scored on the
@@ -60,6 +60,7 @@ COORDINATE_PASSES = 3
 QUESTION_ROWS = ("all questions", "Q1", "Q2", "Q3", "Q4", "Q5")
 MODE_NAMES = {
     "labels": "WebVTT cue per turn, speaker labels",
+    "anonymous-labels": "WebVTT cue per turn, labels Speaker 1, 2...",
     "no-labels": "WebVTT cue per turn, no labels",
     "plain-text": "plain text, no labels",
     "recogniser": "recogniser-like timed words, no labels",

@@ -7,6 +7,8 @@ modes:
 
 - "labels": one segment per turn, as a WebVTT cue with `<v Speaker>`, `Segment.speaker` set
   from the turn's role ("patient", "surgeon", "companion");
+- "anonymous-labels": the same cues with neutral labels ("Speaker 1", "Speaker 2"... in order
+  of first appearance), as a diarizer or a meeting tool hands them over: roles must be inferred;
 - "no-labels": the same cues without speakers;
 - "plain-text": one line per turn, timed as the plain-text reader times it (2.5 words/s, no
   pause between lines);
@@ -34,7 +36,7 @@ from testkit.corpus import is_overclaim, script_transcript
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"  # CI lays shared/ beside the clone
 
-MODES = ("labels", "no-labels", "plain-text", "recogniser")
+MODES = ("labels", "anonymous-labels", "no-labels", "plain-text", "recogniser")
 ROLES = ("patient", "surgeon", "companion")
 QUESTION_IDS = ("Q1", "Q2", "Q3", "Q4", "Q5")
 PROCEDURES = ("fibrin", "prp", "decompression", "rehab")
@@ -159,14 +161,18 @@ def _turn_duration(text: str) -> float:
     return max(MIN_LINE_S, len(text.split()) / WORDS_PER_S)
 
 
-def _cues(case: Case, *, speakers: bool) -> Rendered:
+def _cues(case: Case, *, speakers: str | None) -> Rendered:
+    """One cue per turn; `speakers` "roles" or "anonymous" labels them, None leaves them bare."""
+    anonymous = {}
+    for turn in case.turns:
+        anonymous.setdefault(turn.speaker, f"Speaker {len(anonymous) + 1}")
     segments, times, cursor, previous = [], [], 0.0, None
     for turn in case.turns:
         if previous is not None:
             cursor += TURN_PAUSE_S if turn.speaker != previous else SAME_SPEAKER_PAUSE_S
         start, end = round(cursor, 2), round(cursor + _turn_duration(turn.text), 2)
-        segments.append(Segment(start=start, end=end, text=turn.text,
-                                speaker=turn.speaker if speakers else None))
+        label = {"roles": turn.speaker, "anonymous": anonymous[turn.speaker]}.get(speakers)
+        segments.append(Segment(start=start, end=end, text=turn.text, speaker=label))
         times.append((start, end))
         cursor, previous = end, turn.speaker
     transcript = Transcript(engine="import:vtt", model="none", language="en",
@@ -202,9 +208,11 @@ def _recogniser(case: Case) -> Rendered:
 def render(case: Case, mode: str) -> Rendered:
     """The case as a transcript in one of MODES."""
     if mode == "labels":
-        return _cues(case, speakers=True)
+        return _cues(case, speakers="roles")
+    if mode == "anonymous-labels":
+        return _cues(case, speakers="anonymous")
     if mode == "no-labels":
-        return _cues(case, speakers=False)
+        return _cues(case, speakers=None)
     if mode == "plain-text":
         return _plain_text(case)
     if mode == "recogniser":
@@ -220,7 +228,7 @@ def to_webvtt(case: Case, *, speakers: bool = True) -> str:
                 f"{millis // 1000 % 60:02d}.{millis % 1000:03d}")
 
     lines = ["WEBVTT", ""]
-    for segment in _cues(case, speakers=True).transcript.segments:
+    for segment in _cues(case, speakers="roles").transcript.segments:
         voice = f"<v {segment.speaker}>" if speakers else ""
         lines += [f"{stamp(segment.start)} --> {stamp(segment.end)}", voice + segment.text, ""]
     return "\n".join(lines)

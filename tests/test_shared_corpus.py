@@ -106,15 +106,20 @@ def test_a_case_becomes_a_transcript_in_every_mode(cases):
         max(1.0, len(case.turns[0].text.split()) / 2.5), abs=0.01)
 
 
-def test_the_labels_transcript_is_a_webvtt_file_the_reader_takes(cases, tmp_path):
+def test_the_labels_transcript_is_what_the_webvtt_reader_gives(cases, tmp_path):
     from recorder.storage.transcript_files import read_transcript
 
     case = cases[0]
     path = tmp_path / "visit.vtt"
     path.write_text(to_webvtt(case), encoding="utf-8")
-    read = read_transcript(path)
-    assert [s.text for s in read.segments] == [t.text for t in case.turns]
     assert "<v patient>" in path.read_text()
+    read = read_transcript(path).segments
+    made = render(case, "labels").transcript.segments
+    assert [(s.start, s.end, s.text, s.speaker) for s in read] == [
+        (s.start, s.end, s.text, s.speaker) for s in made]
+    anonymous = render(case, "anonymous-labels").transcript.segments
+    names = dict(zip((t.speaker for t in case.turns), (s.speaker for s in anonymous)))
+    assert names[case.turns[0].speaker] == "Speaker 1" and len(set(names.values())) == len(names)
 
 
 def test_scoring_counts_overclaims_and_missed_questions(cases, nlp, question_set):
