@@ -27,6 +27,9 @@ from extract.errors import BadInput
 
 TRANSCRIPT_FORMAT = "appointment-recorder/transcript"
 TRANSCRIPT_VERSION = 1
+# How text outputs show speech the recogniser heard but could not write down (a segment
+# with no text and `low_confidence`, left by the coverage guard): someone should listen.
+UNCLEAR_SPEECH = "[unclear speech]"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ class Segment:
     confidence: float = 1.0  # 0-1; exp(mean log-probability) for Whisper
     low_confidence: bool = False  # the matcher and report treat these with care
     speaker: str | None = None  # a label from `Transcript.speakers`, or another tool's name
+
+    @property
+    def shown_text(self) -> str:
+        """The text as outputs show it: UNCLEAR_SPEECH for speech no one could write down."""
+        return self.text.strip() or (UNCLEAR_SPEECH if self.low_confidence else "")
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ class Transcript:
 
     @property
     def text(self) -> str:
-        return " ".join(segment.text.strip() for segment in self.segments).strip()
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
 
     def to_dict(self) -> dict:
         data = asdict(self)

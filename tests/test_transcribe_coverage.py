@@ -213,3 +213,23 @@ def test_words_already_written_are_not_written_twice():
     assert decode.clips and decode.clips[0] > 4  # the clip held some written words too
     texts = [w.text for s in result for w in s.words]
     assert texts == [w.text for w in written] + ["new", "words"]
+
+
+def test_unclear_speech_is_shown_in_every_text_output_and_read_back(tmp_path):
+    from extract.transcript import UNCLEAR_SPEECH, Transcript
+    from recorder.storage.transcript_files import read_transcript, to_srt, to_text, to_vtt
+
+    said = _segment(_words(0, 3))
+    unclear = Segment(start=5.0, end=8.5, text="", confidence=0.0, low_confidence=True)
+    transcript = Transcript(engine="faster-whisper", model="base", language="en",
+                            duration_s=10.0, segments=(said, unclear))
+    assert transcript.text == said.text  # no words are made up for it
+    lines = to_text(transcript).splitlines()
+    assert lines[1] == f"[0:05] {UNCLEAR_SPEECH}"
+    for suffix, written in ((".vtt", to_vtt(transcript)), (".srt", to_srt(transcript))):
+        assert UNCLEAR_SPEECH in written
+        path = tmp_path / f"transcript{suffix}"
+        path.write_text(written)
+        back = read_transcript(path).segments
+        assert [s.text for s in back] == [said.text, ""]
+        assert back[1].low_confidence and (back[1].start, back[1].end) == (5.0, 8.5)

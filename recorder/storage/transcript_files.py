@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from extract.errors import BadInput
-from extract.transcript import Segment, Transcript, clock
+from extract.transcript import UNCLEAR_SPEECH, Segment, Transcript, clock
 
 # --- Subtitle and text formats -------------------------------------------------------
 
@@ -81,7 +81,10 @@ def _parse_cues(text: str) -> list[Segment]:
             body.append(re.sub(r"<[^>]+>", "", lines[i]).strip())  # tags out, names kept above
             i += 1
         cue_text = " ".join(part for part in body if part)
-        if cue_text:
+        if cue_text == UNCLEAR_SPEECH:  # speech no one could write down, as we wrote it
+            segments.append(Segment(start=start, end=end, text="", low_confidence=True,
+                                    confidence=0.0, speaker=speaker))
+        elif cue_text:
             segments.append(Segment(start=start, end=end, text=cue_text, speaker=speaker))
     return _with_prefixed_speakers(segments)
 
@@ -190,7 +193,7 @@ def to_vtt(transcript: Transcript) -> str:
     for segment in transcript.segments:
         voice = f"<v {segment.speaker}>" if segment.speaker else ""  # a WebVTT voice span
         cues += [f"{_timestamp(segment.start, '.')} --> {_timestamp(segment.end, '.')}",
-                 voice + segment.text.strip(), ""]
+                 voice + segment.shown_text, ""]
     return "\n".join(cues)
 
 
@@ -199,13 +202,13 @@ def to_srt(transcript: Transcript) -> str:
     for number, segment in enumerate(transcript.segments, start=1):
         cues += [str(number),
                  f"{_timestamp(segment.start, ',')} --> {_timestamp(segment.end, ',')}",
-                 _said_by(segment) + segment.text.strip(), ""]
+                 _said_by(segment) + segment.shown_text, ""]
     return "\n".join(cues)
 
 
 def to_text(transcript: Transcript) -> str:
     lines = []
     for segment in transcript.segments:
-        mark = " [unclear]" if segment.low_confidence else ""
-        lines.append(f"[{clock(segment.start)}] {_said_by(segment)}{segment.text.strip()}{mark}")
+        mark = " [unclear]" if segment.low_confidence and segment.text.strip() else ""
+        lines.append(f"[{clock(segment.start)}] {_said_by(segment)}{segment.shown_text}{mark}")
     return "\n".join(lines) + "\n"
