@@ -96,6 +96,13 @@ def transcription_options(command):
     return command
 
 
+def speakers_option(command):
+    return click.option(
+        "--speakers", type=click.IntRange(0, 8), default=None, metavar="N",
+        help="How many people speak in the recording (default: told from the voices, 2 to "
+             "4); 0 leaves out speaker labels.")(command)
+
+
 def questions_option(command):
     return click.option(
         "--questions", "questions_file",
@@ -136,6 +143,35 @@ def _transcribe_with_progress(visit, settings, models_dir):
             bar.update(int(timer.done_s) - before)
 
         return transcribe_visit(visit, engine, settings, on_progress=advance)
+
+
+def _label_speakers(visit, transcript, models_dir, speakers, question_set):
+    """Speaker labels and roles on a fresh transcript of the visit's recording. Without the
+    speaker model the transcript stands, with a warning (an error if --speakers asked)."""
+    from extract.errors import NotInstalled
+    from recorder.app.pipeline import label_speakers
+    from recorder.transcription.models import models_dir as resolve_models_dir
+    from recorder.transcription.speaker_model import load_speaker_encoder
+
+    if speakers == 0 or visit.audio is None:
+        return transcript
+    try:
+        session = load_speaker_encoder(resolve_models_dir(models_dir))
+    except NotInstalled as error:
+        if speakers is not None:
+            raise
+        _warn(str(error))
+        return transcript
+    click.echo("Telling the voices apart, on this computer...", err=True)
+    labelled = label_speakers(visit, transcript, session, question_set=question_set,
+                              speakers=speakers)
+    if labelled.speakers:
+        named = ", ".join(s.label + (f" ({s.evidence})" if s.evidence else "")
+                          for s in labelled.speakers)
+        click.echo(f"Speakers: {named}.", err=True)
+    else:
+        click.echo("Speakers: one voice only, so no speaker labels.", err=True)
+    return labelled
 
 
 def _load_questions(path: Path | None):
@@ -292,13 +328,19 @@ def recover(target):
 @out_option("an audio file")
 @click.option("--force", is_flag=True, help="Transcribe again even if a transcript exists.")
 @transcription_options
+@speakers_option
 @questions_option
-def transcribe(target, out, force, engine, model, language, threads, models_dir, questions_file):
+def transcribe(target, out, force, engine, model, language, threads, models_dir, speakers,
+               questions_file):
     """Transcribe a recording on this computer; writes transcript.json, .txt, .vtt and .srt.
+
+    Each part is labelled with who spoke: the patient and the surgeon by name of role where
+    the recording shows it (the consent exchange, the prepared questions), else "Speaker 2".
 
     \b
     Example:
         visit transcribe recording.m4a
+        visit transcribe recording.m4a --speakers 3
     """
     from recorder.app.pipeline import transcript_is_current
     from recorder.storage.visit import resolve_visit
@@ -307,8 +349,10 @@ def transcribe(target, out, force, engine, model, language, threads, models_dir,
     if transcript_is_current(visit) and not force:
         click.echo(f"Already transcribed: {visit.transcript_json} (use --force to redo).")
         return
-    settings = _settings(engine, model, language, threads, _load_questions(questions_file))
-    _transcribe_with_progress(visit, settings, models_dir)
+    question_set = _load_questions(questions_file)
+    settings = _settings(engine, model, language, threads, question_set)
+    transcript = _transcribe_with_progress(visit, settings, models_dir)
+    _label_speakers(visit, transcript, models_dir, speakers, question_set)
     click.echo(f"Transcript: {visit.transcript_json}")
 
 
@@ -447,8 +491,10 @@ def prep(goal, questions_file, out, paper):
 @click.argument("target", metavar="AUDIO_OR_VISIT", type=click.Path(path_type=Path))
 @out_option("an audio file")
 @transcription_options
+@speakers_option
 @questions_option
-def process(target, out, engine, model, language, threads, models_dir, questions_file):
+def process(target, out, engine, model, language, threads, models_dir, speakers,
+            questions_file):
     """Transcribe, analyse and report in one go, resuming where an earlier run stopped.
 
     The recording itself is never changed: an audio file is copied into a visit folder
@@ -463,6 +509,7 @@ def process(target, out, engine, model, language, threads, models_dir, questions
         analyze_visit,
         read_visit_transcript,
         report_visit,
+        speakers_labelled,
         transcript_is_current,
     )
     from recorder.storage.visit import resolve_visit
@@ -472,9 +519,12 @@ def process(target, out, engine, model, language, threads, models_dir, questions
     if transcript_is_current(visit):
         click.echo("Transcript already made; reusing it.", err=True)
         transcript = read_visit_transcript(visit)
+        if not speakers_labelled(visit) or speakers is not None:
+            transcript = _label_speakers(visit, transcript, models_dir, speakers, question_set)
     else:
         settings = _settings(engine, model, language, threads, question_set)
         transcript = _transcribe_with_progress(visit, settings, models_dir)
+        transcript = _label_speakers(visit, transcript, models_dir, speakers, question_set)
     findings = analyze_visit(visit, transcript, question_set, load_nlp(warn=_warn))
     files = report_visit(visit)
     _echo_summary(findings, files)

@@ -7,6 +7,7 @@ reports.render): heavy objects (the Whisper engine, the spaCy pipeline) are pass
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +66,51 @@ def transcribe_visit(visit: VisitFolder, engine: Engine, settings: TranscribeSet
     visit.record_stage("transcribe", engine=transcript.engine, model=transcript.model,
                        language=transcript.language)
     return transcript
+
+
+# --- Speaker labels ---------------------------------------------------------------------
+
+def consent_wordings(manifest: Manifest) -> tuple[str, ...]:
+    """What the patient reads aloud as a `visit record` recording opens: the consent script
+    (as stored with the consent) and the sentence naming who agreed; for a recording made
+    elsewhere, today's script (a patient may have read it from the prep sheet)."""
+    from recorder.capture.recording import CONSENT_SCRIPT, Consent
+
+    record = manifest.consent
+    if not record:
+        return (CONSENT_SCRIPT,)
+    consent = Consent(given_by=tuple(record.get("given_by") or ("",)), time="", method="",
+                      script=record.get("script") or CONSENT_SCRIPT)
+    said = re.search(r'"(.+)"', consent.spoken_prompt())
+    return (consent.script,) + ((said.group(1),) if said and record.get("given_by") else ())
+
+
+def label_speakers(visit: VisitFolder, transcript: Transcript, session, *,
+                   question_set: QuestionSet, speakers: int | None = None) -> Transcript:
+    """Who spoke when (recorder.transcription.speakers): the transcript files are written
+    again with a speaker on every segment and the roles in the header. `session` is the
+    speaker encoder (speaker_model.load_speaker_encoder); `speakers` fixes the count."""
+    from recorder.storage.audiofile import decode_chunks
+    from recorder.transcription.speakers import diarize, label_transcript, name_roles
+
+    manifest = visit.read_manifest()
+    diarization = diarize(transcript, decode_chunks(visit.require_audio()), session,
+                          speakers=speakers)
+    labelled = name_roles(label_transcript(transcript, diarization),
+                          consent=consent_wordings(manifest),
+                          questions=[q.text for q in question_set.questions])
+    write_transcript(visit, labelled)
+    visit.record_stage("speakers", count=diarization.count,
+                       labels=[s.label for s in labelled.speakers],
+                       silhouettes={str(k): round(v, 3) for k, v in diarization.scores.items()})
+    return labelled
+
+
+def speakers_labelled(visit: VisitFolder) -> bool:
+    """Speaker labelling ran on the visit's transcript as it is now."""
+    manifest = visit.read_manifest()
+    run, transcribed = manifest.stage("speakers"), manifest.stage("transcribe")
+    return run is not None and (transcribed is None or run.finished >= transcribed.finished)
 
 
 def finish_live(visit: VisitFolder, transcriber: LiveTranscriber) -> Transcript:

@@ -37,6 +37,7 @@ STRETCH_GAP_S = 0.5  # a pause between words this long may be a change of speake
 MAX_STRETCH_S = 8.0  # longer stretches are cut at their longest pause: turns hide in them
 SENTENCE_ENDS = (".", "?", "!")  # a turn change inside a segment falls after one of these
 CLUSTER_MIN_S = 1.0  # shorter stretches give unsteady voice prints: not used to cluster
+JOIN_GAP_S = 0.3  # a short stretch this close to a neighbour is the neighbour's speaker
 MIN_SPEAKERS, MAX_SPEAKERS = 2, 4  # patient and surgeon; a companion, an interpreter
 REFINE_ROUNDS = 10  # nearest-centroid passes after the agglomerative clustering
 MIN_CLUSTER_SHARE = 0.03  # a count whose smallest speaker has less of the speech is refused
@@ -271,6 +272,29 @@ def _by_first_appearance(labels: np.ndarray) -> np.ndarray:
     return np.array([order[int(label)] for label in labels], dtype=int)
 
 
+def _joined_to_neighbours(stretches: Sequence[Stretch], labels: np.ndarray,
+                          steady: np.ndarray) -> np.ndarray:
+    """A short stretch run on from its neighbour with no pause between them ("...options"
+    "first.", cut where Whisper ended a segment) is that neighbour's: people take turns
+    after a pause, and a voice print of half a second is a guess."""
+    labels = labels.copy()
+    order = sorted(range(len(stretches)), key=lambda i: stretches[i].start)
+    for position, index in enumerate(order):
+        if steady[index]:
+            continue
+        gaps = []
+        if position > 0:
+            before = order[position - 1]
+            gaps.append((stretches[index].start - stretches[before].end, before))
+        if position + 1 < len(order):
+            after = order[position + 1]
+            gaps.append((stretches[after].start - stretches[index].end, after))
+        gap, neighbour = min(gaps, default=(np.inf, index))
+        if gap < JOIN_GAP_S:
+            labels[index] = labels[neighbour]
+    return labels
+
+
 def diarize(transcript: Transcript, audio: np.ndarray | Iterable[np.ndarray], session, *,
             speakers: int | None = None) -> Diarization:
     """Speaker numbers for the stretches of `transcript`, heard in `audio`: 16 kHz mono
@@ -295,6 +319,7 @@ def diarize(transcript: Transcript, audio: np.ndarray | Iterable[np.ndarray], se
                            durations[steady], count)
     every = np.argmax(_unit(embeddings.astype(np.float64)) @ centroids.T, axis=1)
     every[steady] = labels
+    every = _joined_to_neighbours(stretches, every, steady)
     return Diarization(stretches, tuple(int(x) for x in _by_first_appearance(every)), count,
                        scores)
 
