@@ -68,7 +68,8 @@ def test_visit_files_are_private_and_the_recording_is_an_exact_copy(processed_sa
     manifest = json.loads((processed_sample / "manifest.json").read_text())
     recording = processed_sample / manifest["audio_file"]
     assert _sha(recording) == _sha(SAMPLE_AUDIO) == manifest["audio_sha256"]
-    assert {s["stage"] for s in manifest["stages"]} == {"transcribe", "analyze", "report"}
+    assert {s["stage"] for s in manifest["stages"]} == {"transcribe", "speakers", "analyze",
+                                                        "report"}
 
 
 def test_process_again_resumes_without_transcribing_or_touching_the_recording(processed_sample):
