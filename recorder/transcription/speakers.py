@@ -417,12 +417,12 @@ def consent_reply(transcript: Transcript, reader: str, consent: Sequence[str]) -
     return None
 
 
-def question_readers(transcript: Transcript, questions: Sequence[str]) -> dict[str, int]:
-    """How many of the prepared questions each speaker read out (its best-matching sentence)."""
+def question_readings(transcript: Transcript, questions: Sequence[str]) -> dict[int, int]:
+    """Prepared question (index) -> the segment (index) that reads it out best."""
     from rapidfuzz import fuzz, process, utils
 
-    best: dict[int, tuple[float, str]] = {}
-    for segment in transcript.segments:
+    best: dict[int, tuple[float, int]] = {}
+    for index, segment in enumerate(transcript.segments):
         if not segment.speaker:
             continue
         for sentence in _sentences(segment):
@@ -431,39 +431,74 @@ def question_readers(transcript: Transcript, questions: Sequence[str]) -> dict[s
             found = process.extractOne(sentence, list(questions), scorer=fuzz.token_set_ratio,
                                        processor=utils.default_process,
                                        score_cutoff=QUESTION_MATCH)
-            if found and found[1] > best.get(found[2], (0.0, ""))[0]:
-                best[found[2]] = (found[1], segment.speaker)
+            if found and found[1] > best.get(found[2], (0.0, -1))[0]:
+                best[found[2]] = (found[1], index)
+    return {question: index for question, (_, index) in best.items()}
+
+
+def _reply_to(transcript: Transcript, index: int) -> str | None:
+    """Who speaks first after segment `index`, someone else within REPLY_WINDOW_S."""
+    asker, end = transcript.segments[index].speaker, transcript.segments[index].end
+    for segment in transcript.segments[index + 1:]:
+        if segment.start - end > REPLY_WINDOW_S:
+            return None
+        if segment.speaker and segment.speaker != asker:
+            return segment.speaker
+    return None
+
+
+def _count(labels) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for _, speaker in best.values():
-        counts[speaker] = counts.get(speaker, 0) + 1
+    for label in labels:
+        if label:
+            counts[label] = counts.get(label, 0) + 1
     return counts
+
+
+def _clear_winner(counts: dict[str, int]) -> str | None:
+    """The label with at least 2 votes and PATIENT_MAJORITY of them, if there is one."""
+    if not counts:
+        return None
+    top = max(counts, key=counts.get)
+    return top if counts[top] >= 2 and counts[top] >= PATIENT_MAJORITY * sum(counts.values()) \
+        else None
 
 
 def assign_roles(transcript: Transcript, *, consent: Sequence[str],
                  questions: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """Generic label -> (role label, why) for the speakers the evidence names."""
+    """Generic label -> (role label, why) for the speakers the evidence names.
+
+    Patient: reads the consent wording (else: reads most of the prepared questions, at least
+    2 and PATIENT_MAJORITY of them). Surgeon (anyone answering for the practice): replies to
+    the consent reading (else: first to speak after most of the patient's questions, by the
+    same rule). Companion: with both named, a third voice that reads a prepared question."""
+    readings = question_readings(transcript, questions)
+    asked = _count(transcript.segments[i].speaker for i in readings.values())
     readers = consent_readers(transcript, consent)
-    asked = question_readers(transcript, questions)
     roles: dict[str, tuple[str, str]] = {}
-    patient = None
     if readers:
         patient = max(readers, key=readers.get)
-        roles[patient] = (PATIENT, "read the consent script")
-    elif asked and max(asked.values()) >= 2 and \
-            max(asked.values()) >= PATIENT_MAJORITY * sum(asked.values()):
-        patient = max(asked, key=asked.get)
+        extra = f" and {asked[patient]} of the prepared questions" if asked.get(patient) else ""
+        roles[patient] = (PATIENT, "read the consent script" + extra)
+    else:
+        patient = _clear_winner(asked)
+        if patient is None:
+            return roles
         roles[patient] = (PATIENT, f"read {asked[patient]} of the prepared questions")
-    if patient is None:
-        return roles
-    if asked.get(patient) and patient in readers:
-        roles[patient] = (PATIENT, f"read the consent script and {asked[patient]} of the "
-                                   f"prepared questions")
-    replier = consent_reply(transcript, patient, consent)
-    if replier:
-        roles[replier] = (SURGEON, "replied to the consent script")
-    for speaker, count in asked.items():
-        if speaker not in roles and patient in readers and count >= 1:
-            roles[speaker] = (COMPANION, f"read {count} of the prepared questions")
+    surgeon = consent_reply(transcript, patient, consent) if readers else None
+    if surgeon:
+        roles[surgeon] = (SURGEON, "replied to the consent script")
+    else:
+        replies = _count(_reply_to(transcript, i) for i in readings.values()
+                         if transcript.segments[i].speaker == patient)
+        surgeon = _clear_winner(replies)
+        if surgeon:
+            roles[surgeon] = (SURGEON, f"answered {replies[surgeon]} of the patient's "
+                                       f"prepared questions")
+    if surgeon:
+        for speaker, count in asked.items():
+            if speaker not in roles:
+                roles[speaker] = (COMPANION, f"read {count} of the prepared questions")
     return roles
 
 
