@@ -59,12 +59,18 @@ def models_folder(tmp_path_factory) -> Path:
     """The session's own models folder, never the checkout's: every `visit` command, in
     process or as a child, finds it through the environment. The packaged base model is
     joined into it when first needed, and the openai-whisper checkpoint converted from it
-    once per session, when first needed."""
+    once per session, when first needed. The speaker-label model is made in it first, by
+    the set-up step itself (`visit models install speakers`, in a child: torch stays out of
+    the test process), so every `visit process` here labels speakers as on a set-up machine."""
+    import subprocess
+
     from recorder.transcription.models import MODELS_DIR_ENV
 
     folder = tmp_path_factory.mktemp("models")
     saved = os.environ.get(MODELS_DIR_ENV)
     os.environ[MODELS_DIR_ENV] = str(folder)
+    subprocess.run([str(Path(sys.executable).with_name("visit")), "models", "install",
+                    "speakers"], check=True, capture_output=True)
     yield folder
     if saved is None:
         os.environ.pop(MODELS_DIR_ENV, None)
