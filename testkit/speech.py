@@ -82,7 +82,8 @@ def speak_line(text: str, speaker: str = "surgeon", *, voices: str = "espeak") -
         else:
             command = ["espeak-ng", *_voice(voices, speaker), "-f", str(script), "-w", str(raw)]
         subprocess.run(command, check=True, capture_output=True)
-        subprocess.run(["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16",
+        # -D: no dither, so the same text always gives the same samples.
+        subprocess.run(["sox", "-D", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16",
                         str(resampled)], check=True, capture_output=True)
         audio, _ = soundfile.read(resampled, dtype="float32")
     return audio
