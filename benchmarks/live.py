@@ -27,22 +27,20 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for testkit/
 
 from extract.analyze import analyze  # noqa: E402
 from extract.nlp import load_nlp  # noqa: E402
 from extract.questionset import load_question_set  # noqa: E402
-from extract.transcript import Segment, Transcript
+from extract.transcript import Transcript, Word  # noqa: E402
 from recorder.app.live import MAX_WINDOW_S, LiveTranscriber, LiveWorker  # noqa: E402
 from recorder.app.pipeline import report_visit, write_transcript  # noqa: E402
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio  # noqa: E402
-from recorder.storage.transcript_files import Word  # noqa: E402
 from recorder.storage.visit import create_visit  # noqa: E402
 from recorder.transcription.engines import TranscribeSettings, load_engine  # noqa: E402
 from recorder.transcription.models import models_dir  # noqa: E402
+from testkit.paths import SAMPLE_DIR as SAMPLE  # noqa: E402
 
-SAMPLE = REPO / "samples" / "sample-visit"
 BLOCK_S = 0.1  # a microphone delivers about this much at a time
 LONG_VISIT_S = 30 * 60
 QUESTION_OPENINGS = {"Q1": "Based on my imaging", "Q2": "What percentage",
