@@ -180,6 +180,24 @@ def next_steps(findings: Findings, *, email_on_page: bool = False) -> tuple[str,
     return tuple(steps)
 
 
+def said_by(transcript: Transcript | None, span: Span | None) -> str:
+    """Who said the words of `span`, as a report sentence names them: "the surgeon",
+    "the patient", "Speaker 2"; "" when the transcript has no speaker labels there. The
+    speaker is the one whose segments cover most of the span's time."""
+    if transcript is None or span is None:
+        return ""
+    covered: dict[str, float] = {}
+    for segment in transcript.segments:
+        overlap = min(segment.end, span.end) - max(segment.start, span.start)
+        if segment.speaker and (overlap > 0 or segment.start <= span.start < segment.end):
+            covered[segment.speaker] = covered.get(segment.speaker, 0.0) + max(overlap, 0.0)
+    if not covered:
+        return ""
+    label = max(covered, key=covered.get)
+    roles = {s.label: s.role for s in transcript.speakers}
+    return f"the {label.lower()}" if roles.get(label) else label
+
+
 def _without_controls(text: str) -> str:
     """Terminal escape sequences and other control characters removed; tabs, newlines kept."""
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)
@@ -235,6 +253,7 @@ def _context(data: ReportInput, kind: str) -> dict:
     present = findings.artifacts
     return dict(
         f=findings, transcript=data.transcript, audio=data.audio_name,
+        said_by=lambda span: said_by(data.transcript, span),
         markers=data.markers, tool_version=data.tool_version, visit_date=data.visit_date,
         verdict_headline=VERDICT_HEADLINES[findings.verdict],
         verdict_label=VERDICT_LABELS[findings.verdict],
