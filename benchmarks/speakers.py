@@ -207,14 +207,15 @@ def measure(case: str, runs: int) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| recording | audio | voices / found | speech time right | DER | segments right "
-             "| roles named (wrong) | speed | peak RSS |",
+    lines = ["| recording | audio | voices / found | speech time right | DER (of it: wrong "
+             "speaker) | segments right | roles named (wrong) | speed | peak RSS |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         score = row["score"]
         wrong = f" ({', '.join(row['wrong_roles'])} wrong)" if row["wrong_roles"] else ""
         right = "-" if row["found"] < 2 else f"{score.speech_right:.1%}"
-        der = "-" if row["found"] < 2 else f"{score.der:.1%}"
+        confused = score.der - score.missed - score.false_alarm
+        der = "-" if row["found"] < 2 else f"{score.der:.1%} ({confused:.1%})"
         segs = "-" if row["found"] < 2 else f"{score.segments_right:.1%}"
         lines.append(f"| {CASES[row['case']][3]} | {row['minutes']:.1f} min | {row['voices']} / "
                      f"{row['found']} | {right} | {der} | {segs} | {row['roles']}{wrong} | "
