@@ -6,10 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# espeak-ng/sox/ffmpeg: sample and test audio. libportaudio2 + pulseaudio + the ALSA pulse
-# plugin: recording through a virtual microphone. chromium + chromium-driver: report tests
+# espeak-ng/flite/sox/ffmpeg: sample and test audio (flite: a second synthesiser's voices, so
+# transcription is not only checked on the voices it was tuned on). libportaudio2 +
+# pulseaudio + the ALSA pulse plugin: recording through a virtual microphone. chromium + chromium-driver: report tests
 # and the prep sheet's PDF. poppler-utils (pdfinfo, pdftotext): reading the printed PDFs.
-APT_PACKAGES="espeak-ng sox libsox-fmt-all ffmpeg libportaudio2 pulseaudio pulseaudio-utils
+APT_PACKAGES="espeak-ng flite sox libsox-fmt-all ffmpeg libportaudio2 pulseaudio pulseaudio-utils
 libasound2-plugins alsa-utils chromium chromium-driver poppler-utils"
 
 missing=""
