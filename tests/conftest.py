@@ -23,7 +23,8 @@ from testkit.paths import SAMPLE_AUDIO, SAMPLE_DIR
 SLOW_TIERS = ("whisper", "microphone", "browser")  # each also marked "slow"
 # A test using one of these fixtures belongs to that tier, whether or not its module says so.
 TIER_OF_FIXTURE = {"base_engine": "whisper", "processed_sample": "whisper",
-                   "openai_processed_sample": "whisper", "vmic": "microphone"}
+                   "openai_processed_sample": "whisper", "vmic": "microphone",
+                   "browser": "browser"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -17,6 +17,8 @@ from recorder.app.cli import main
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio
 from recorder.storage.transcript_files import read_transcript
 
+pytestmark = pytest.mark.whisper  # openai-whisper on the converted base weights
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_AUDIO = REPO / "samples" / "sample-visit" / "visit.mp3"
 ENGINE_AGREEMENT_WER = 0.05  # same weights, two runtimes: they may differ on a word or two

@@ -25,12 +25,12 @@ from testkit.browser import (
     start_chromium,
     wait_for,
 )
+from testkit.paths import REPO
 
 # The goal and its follow-up sentence from questions.md: a long goal, the hardest to fit.
 GOAL = ("I want to return to lifting my grandchildren without back pain and I want to exhaust "
         "non-surgical options first. Before we discuss surgery, I want to understand every "
         "non-surgical option that fits my imaging.")
-REPO = Path(__file__).resolve().parents[1]
 PAPER_NAMES = {"a4": "A4", "letter": "letter"}
 
 
@@ -52,6 +52,7 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+@pytest.mark.browser  # printed to PDF by Chromium
 @pytest.mark.parametrize("paper", ["letter", "a4"])
 def test_prep_prints_everything_on_one_page(tmp_path, paper):
     out, result = _prep(tmp_path, "--goal", GOAL, "--paper", paper)

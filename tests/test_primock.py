@@ -4,10 +4,14 @@ A real-world check on false alarms: the analyzer must find no question asked the
 though words such as "pain", "percent", "scan" and "physio" occur, and raise no red flag.
 """
 
+import pytest
+
 from extract.analyze import analyze
 from extract.findings import SurgeonNumbers
 from recorder.storage.transcript_files import read_transcript
 from testkit.paths import PRIMOCK_DIR
+
+pytestmark = pytest.mark.slow  # real consultation transcripts through the analyzer (~15 s)
 
 
 def test_no_question_is_found_in_real_consultations_that_never_ask_them(nlp, question_set):

@@ -25,6 +25,8 @@ from recorder.transcription.engines import (
 )
 from recorder.transcription.windows import Window
 
+pytestmark = pytest.mark.whisper  # real audio in every format, the real base model
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_AUDIO = REPO / "samples" / "sample-visit" / "visit.mp3"
 EXCERPT_S = 20  # the first two turns of the sample

@@ -26,6 +26,8 @@ from recorder.storage.transcript_files import read_transcript
 from recorder.transcription.engines import TranscribeSettings, checked, transcribe, transcribe_file
 from recorder.transcription.windows import WINDOW_S, Partial, Window, cut_windows
 
+pytestmark = pytest.mark.whisper  # the sample visit through the real base model
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_AUDIO = REPO / "samples" / "sample-visit" / "visit.mp3"
 SHORT_WINDOW_S = 40  # several windows on the 2-minute sample, so several cuts to check
