@@ -1,11 +1,12 @@
 """Render the bundled sample visit from its script text with espeak-ng.
 
-    python samples/make_sample.py samples/sample-visit
+    .venv/bin/python samples/make_sample.py samples/sample-visit
 
-Reads script.txt ("SPEAKER: words" per line), speaks each turn with the speaker's voice,
-joins the turns with pauses, and writes visit.mp3 (committed, well under 3 MB) and
-turns.json (when each turn starts and ends, in seconds). Needs espeak-ng and ffmpeg
-(Debian packages espeak-ng and ffmpeg); the committed audio makes this a one-off.
+Reads script.txt ("SPEAKER: words" per line), speaks each turn with the speaker's voice
+(testkit.speech, the voices and pauses every spoken test and benchmark uses), and writes
+visit.mp3 (committed, well under 3 MB) and turns.json (when each turn starts and ends, in
+seconds). Needs espeak-ng, sox and ffmpeg (Debian packages); the committed audio makes this
+a one-off.
 """
 
 from __future__ import annotations
@@ -16,20 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-import soundfile
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for testkit/
 
-SAMPLE_RATE = 16_000  # Hz, what Whisper consumes
-TURN_GAP_S = 0.8  # silence between two speakers' turns
-SAME_SPEAKER_GAP_S = 0.4  # silence between two lines of one speaker
+from testkit.speech import speak  # noqa: E402
+
 MP3_BITRATE = "48k"  # bits per second; speech stays clear and the file small
-
-# Two clearly different voices: a lower, faster American male surgeon and a higher,
-# slower British female patient.
-VOICES = {
-    "SURGEON": ["-v", "en-us+m3", "-s", "165", "-p", "35"],
-    "PATIENT": ["-v", "en-gb+f3", "-s", "150", "-p", "60"],
-}
 
 
 def read_script(path: Path) -> list[tuple[str, str]]:
@@ -42,47 +34,17 @@ def read_script(path: Path) -> list[tuple[str, str]]:
     return turns
 
 
-def speak(speaker: str, words: str, workdir: Path) -> np.ndarray:
-    raw = workdir / "turn.wav"
-    resampled = workdir / "turn16k.wav"
-    subprocess.run(["espeak-ng", *VOICES[speaker], "-w", str(raw), words], check=True)
-    subprocess.run(
-        ["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", str(resampled)], check=True
-    )
-    audio, _ = soundfile.read(resampled, dtype="float32")
-    return audio
-
-
 def render(folder: Path) -> None:
-    turns = read_script(folder / "script.txt")
-    pieces: list[np.ndarray] = []
-    timeline = []
-    cursor_s = 0.5
-    pieces.append(np.zeros(int(cursor_s * SAMPLE_RATE), dtype=np.float32))
-    previous = None
+    """script.txt in `folder` -> visit.mp3 and turns.json beside it."""
+    spoken = speak([(speaker.lower(), words) for speaker, words in
+                    read_script(folder / "script.txt")])
     with tempfile.TemporaryDirectory() as tmp:
-        for speaker, words in turns:
-            if previous is not None:
-                gap = SAME_SPEAKER_GAP_S if speaker == previous else TURN_GAP_S
-                pieces.append(np.zeros(int(gap * SAMPLE_RATE), dtype=np.float32))
-                cursor_s += gap
-            audio = speak(speaker, words, Path(tmp))
-            pieces.append(audio)
-            duration_s = len(audio) / SAMPLE_RATE
-            timeline.append(
-                {"speaker": speaker, "start": round(cursor_s, 2),
-                 "end": round(cursor_s + duration_s, 2), "text": words}
-            )
-            cursor_s += duration_s
-            previous = speaker
-        pieces.append(np.zeros(SAMPLE_RATE, dtype=np.float32))
-        wav = Path(tmp) / "visit.wav"
-        soundfile.write(wav, np.concatenate(pieces), SAMPLE_RATE)
-        subprocess.run(
-            ["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-codec:a", "libmp3lame",
-             "-b:a", MP3_BITRATE, str(folder / "visit.mp3")],
-            check=True,
-        )
+        wav = spoken.write(Path(tmp) / "visit.wav")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-codec:a",
+                        "libmp3lame", "-b:a", MP3_BITRATE, str(folder / "visit.mp3")],
+                       check=True)
+    timeline = [{"speaker": turn.speaker.upper(), "start": round(turn.start, 2),
+                 "end": round(turn.end, 2), "text": turn.text} for turn in spoken.turns]
     (folder / "turns.json").write_text(json.dumps(timeline, indent=2) + "\n", encoding="utf-8")
 
 
