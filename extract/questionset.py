@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from extract import requirements
 from extract.errors import BadInput
 
 if sys.version_info >= (3, 11):
@@ -20,8 +21,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_QUESTION_SET = "spine_fusion.toml"
-REQUIREMENTS = ("structure", "proportion", "candidacy_with_reason", "treatments_with_rates",
-                "quantified_risk", "number", "on_topic")
+REQUIREMENTS = tuple(requirements.REQUIREMENTS)  # the registry of typed extractors
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class QuestionSet:
     vocabulary: tuple[str, ...] = ()
     goal_phrases: tuple[str, ...] = ()
     goal_example: str = ""
+    look_alikes: tuple[str, ...] = ()  # questions close to the prepared ones that are none
 
     def item(self, item_id: str) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
@@ -138,11 +139,11 @@ def _concepts(value, where: str, entry: str) -> tuple[tuple[str, ...], ...]:
 
 
 TOP_LEVEL_KEYS = {"name", "goal_example", "goal_phrases", "vocabulary", "deflections", "questions",
-                  "evidence", "procedures", "items", "red_flags"}
+                  "evidence", "procedures", "items", "red_flags", "look_alikes"}
 QUESTION_KEYS = {"id", "text", "paraphrases", "concepts", "requires", "answer_must_contain",
                  "critical"}
 EVIDENCE_KEYS = {"structure", "vague_structure", "candidacy", "reason", "treatments", "risk_words",
-                 "vague_quantities", "other_subjects"}
+                 "vague_quantities", "other_subjects", "improvement"}
 PROCEDURE_KEYS = {"id", "name", "aliases", "not_this", "wants"}
 ITEM_KEYS = {"id", "asked", "display", "concepts", "agree", "refuse", "counts", "not_counts",
              "said"}
@@ -238,6 +239,8 @@ def _build(data: dict) -> QuestionSet:
         goal_phrases=_lower(_strings(data.get("goal_phrases", []), "goal_phrases", None,
                                      "goal_phrases")),
         goal_example=data.get("goal_example", ""),
+        look_alikes=_lower(_strings(data.get("look_alikes", []), "look_alikes", None,
+                                    "look_alikes")),
     )
 
 

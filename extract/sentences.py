@@ -30,6 +30,9 @@ class Sentence:
     plain: str  # norm without punctuation, for fuzzy comparison (rapidfuzz default_process)
     pause_before: float  # seconds of silence before the first word
     low_confidence: bool
+    speaker: str | None = None  # the transcript's speaker label, where it has one
+    turn: int = 0  # which stretch of one voice it is in: a cue, a labelled segment, or words
+    #                between pauses of TURN_PAUSE_S (extract/turns.py)
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,15 @@ class _Token:
     end: float
     low_confidence: bool
     starts_cue: bool = False  # the first word of an imported cue: cues are turns
+    speaker: str | None = None
 
 
 def _tokens(transcript: Transcript) -> list[_Token]:
     tokens: list[_Token] = []
     for segment in transcript.segments:
         if segment.words:
-            tokens += [_Token(w.text, w.start, w.end, segment.low_confidence)
+            tokens += [_Token(w.text, w.start, w.end, segment.low_confidence,
+                              speaker=segment.speaker)
                        for w in segment.words if w.text]
             continue
         # Imported subtitles have no word times: spread the cue's time over its words.
@@ -53,14 +58,16 @@ def _tokens(transcript: Transcript) -> list[_Token]:
         step = (segment.end - segment.start) / max(1, len(words))
         tokens += [_Token(word, round(segment.start + i * step, 2),
                           round(segment.start + (i + 1) * step, 2), segment.low_confidence,
-                          starts_cue=i == 0) for i, word in enumerate(words)]
+                          starts_cue=i == 0, speaker=segment.speaker)
+                   for i, word in enumerate(words)]
     return tokens
 
 
-def _chunks(tokens: list[_Token]) -> list[list[_Token]]:
+def _chunks(tokens: list[_Token], turn_pause_s: float = TURN_PAUSE_S) -> list[list[_Token]]:
     chunks: list[list[_Token]] = []
     for token in tokens:
-        if chunks and not token.starts_cue and token.start - chunks[-1][-1].end < TURN_PAUSE_S:
+        if (chunks and not token.starts_cue and token.speaker == chunks[-1][-1].speaker
+                and token.start - chunks[-1][-1].end < turn_pause_s):
             chunks[-1].append(token)
         else:
             chunks.append([token])
@@ -72,8 +79,9 @@ def plain(text: str) -> str:
     return utils.default_process(text)
 
 
-def split_sentences(transcript: Transcript, nlp) -> tuple[Sentence, ...]:
-    chunks = _chunks(_tokens(transcript))
+def split_sentences(transcript: Transcript, nlp, turn_pause_s: float = TURN_PAUSE_S,
+                    ) -> tuple[Sentence, ...]:
+    chunks = _chunks(_tokens(transcript), turn_pause_s)
     texts = []
     offsets = []  # per chunk: the character offset where each token starts
     for chunk in chunks:
@@ -82,7 +90,7 @@ def split_sentences(transcript: Transcript, nlp) -> tuple[Sentence, ...]:
         offsets.append(starts)
     sentences: list[Sentence] = []
     previous_end = 0.0
-    for chunk, starts, doc in zip(chunks, offsets, nlp.pipe(texts)):
+    for turn, (chunk, starts, doc) in enumerate(zip(chunks, offsets, nlp.pipe(texts))):
         for sent in doc.sents:
             first = _token_at(starts, sent.start_char)
             last = _token_at(starts, max(sent.start_char, sent.end_char - 1))
@@ -94,7 +102,8 @@ def split_sentences(transcript: Transcript, nlp) -> tuple[Sentence, ...]:
                 index=len(sentences), start=words[0].start, end=words[-1].end, text=text,
                 norm=(norm := normalize(text)), plain=plain(norm),
                 pause_before=round(max(0.0, words[0].start - previous_end), 2),
-                low_confidence=any(token.low_confidence for token in words)))
+                low_confidence=any(token.low_confidence for token in words),
+                speaker=words[0].speaker, turn=turn))
             previous_end = words[-1].end
     return tuple(sentences)
 

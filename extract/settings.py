@@ -35,6 +35,8 @@ class AnalyzerSettings:
 
     # --- Turns without speaker labels (extract/turns.py) -----------------------------------
     turn_pause_s: float = 0.6  # a silence this long may be a change of speaker
+    chain_max_gap_s: float = 2.0  # questions read one after another in one go, answered
+    #                               together; an unanswered one is followed by a longer wait
 
 
 DEFAULT_SETTINGS = AnalyzerSettings()

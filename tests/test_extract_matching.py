@@ -42,7 +42,7 @@ def test_vague_reassurance_is_partial_and_a_proportion_answers(run):
 
 def test_not_a_candidate_needs_a_reason(run):
     bare = run(f"PATIENT: {Q3}", "SURGEON: You're not a candidate.")
-    assert bare.question("Q3").status == "unanswered"
+    assert bare.question("Q3").status == "partial"  # questions.md: a bare decision is partial
     assert [f.kind for f in bare.red_flags] == ["not_candidate_no_reason"]
     reasoned = run(f"PATIENT: {Q3}", "SURGEON: You're not a candidate, because the disc "
                    "has collapsed and there is no tear left to seal.")

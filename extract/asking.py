@@ -1,0 +1,241 @@
+"""Where each prepared question (or item) is asked: by meaning, guarded by its concepts.
+
+Every sentence that is not known to be the practice's (extract/turns.py), each clause of it
+("what are the odds ..., and which treatments ...": two questions in one breath) and each
+pair of neighbouring sentences of one turn ("Do people get better without the knife? How
+many, roughly?") is a candidate. A candidate asks a target when:
+
+- it is closer in meaning to one of the target's wordings than to any wording of another
+  target or of a look-alike question (the question set's `look_alikes`: "what percentage of
+  your patients have complications?" is close to Q2 and is not Q2), by at least
+  `settings.ask_margin`, and at least `settings.ask_similarity` close;
+- it has the question's concept words, by lemma: every group, or all but
+  `settings.concept_slack` of three or more, never the last group, which names the thing
+  asked about (the guard: embeddings rank well but do not threshold cleanly);
+- it has the form of a question (a "?", a question word, "she asks", "I'd like to know").
+
+A candidate read (nearly) verbatim, `settings.verbatim_similarity` close, asks its target
+with no further evidence. Similarity is the cosine of sentence embeddings when an embedder
+is given (extract/embedding.py), else rapidfuzz's token_sort_ratio / 100.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from extract.lexicon import Terms, words
+from extract.normalize import normalize
+from extract.sentences import Sentence, plain
+from extract.settings import AnalyzerSettings
+from extract.turns import PRACTICE
+
+LOOK_ALIKE = "look-alike"  # the target id of the question set's look-alike wordings
+_QUESTION_START = re.compile(
+    r"^(?:[\w'-]+,? ){0,8}?(?:what|what's|whats|which|how|whether|why|when|where|who|is|are|do|"
+    r"does|did|can|could|would|will|should|have|has|am)\b")
+_QUESTION_FORM = re.compile(
+    r"\b(what's|whats|which|how|whether|am i|could i|can i|would i|"
+    r"should i|do i|did you|have you|has he|has she|is there|are there|is it|does it|will i|"
+    r"would it|could it|can it|is that|are the|do people|does he|does she|is she|is he|"
+    r"could he|could she|can he|can she|would he|would she|should he|should she|asks?|"
+    r"wants? to know|like to know|wondering|wonder|tell me|tell us)\b")
+_CLAUSE_BREAK = re.compile(r",? (?:and|or|but|plus) (?=(?:what|which|how|if|am|could|can|do|"
+                           r"does|did|is|are|would|will|whether)\b)|; ")
+CLAUSE_MIN_WORDS = 4  # a clause shorter than this is not tried on its own
+RUN_ON_MIN_WORDS = 16  # a "sentence" this long may be a question and its reply run together
+#                      (a recogniser that wrote no punctuation, and no pause between turns)
+RUN_ON_CUTOFF = 90  # rapidfuzz partial_ratio (0-100) of a wording inside such a sentence
+RUN_ON_MIN_FORM_WORDS = 5  # only wordings this long are specific enough to cut a sentence at
+RUN_ON_MIN_PIECE_WORDS = 3  # what is left either side must be this long to stand alone
+
+
+def looks_like_question(text: str) -> bool:
+    lower = text.lower()
+    return (lower.rstrip().endswith("?") or _QUESTION_FORM.search(lower) is not None
+            or (not re.search(r"[.!]$", lower.rstrip()) and _QUESTION_START.search(lower)
+                is not None))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A question, an item, or the look-alikes, as the matcher sees it."""
+
+    id: str
+    wordings: tuple[str, ...]
+    concepts: tuple[Terms, ...]
+    replies: Terms  # an item's agreeing or refusing words: a sentence with one is a reply
+
+    def concept_hits(self, lemmas: list[str]) -> int:
+        return sum(bool(group.found(lemmas)) for group in self.concepts)
+
+    def guarded(self, lemmas: list[str], slack: int) -> bool:
+        needed = len(self.concepts)
+        if not needed:
+            return True
+        hits = self.concept_hits(lemmas)
+        # The last group names the thing asked about: it is never the one left out.
+        return hits == needed or (needed >= 3 and hits >= needed - slack
+                                  and bool(self.concepts[-1].found(lemmas)))
+
+
+@dataclass(frozen=True)
+class Asking:
+    """One place where a target is asked: sentences first..last (inclusive)."""
+
+    target: str
+    first: int
+    last: int
+    score: float  # 0-100: the similarity to the matched wording
+    matched: str
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    first: int
+    last: int
+    text: str  # normalised
+
+
+def _candidates(sentences: tuple[Sentence, ...], side: list[str | None]) -> list[_Candidate]:
+    found = []
+    for index, sentence in enumerate(sentences):
+        if side[index] == PRACTICE:
+            continue
+        found.append(_Candidate(index, index, sentence.norm))
+        pieces = [p for p in _CLAUSE_BREAK.split(sentence.norm) if len(p.split()) >= CLAUSE_MIN_WORDS]
+        if len(pieces) > 1:
+            found += [_Candidate(index, index, piece) for piece in pieces]
+        following = index + 1
+        if (following < len(sentences) and sentences[following].turn == sentence.turn
+                and side[following] != PRACTICE):
+            found.append(_Candidate(index, following,
+                                    f"{sentence.norm} {sentences[following].norm}"))
+    return found
+
+
+def similarities(texts: list[str], wordings: list[str], embedder) -> np.ndarray:
+    """(len(texts), len(wordings)) similarity, 0-1: cosine, or token_sort_ratio / 100."""
+    if not texts or not wordings:
+        return np.zeros((len(texts), len(wordings)), dtype=np.float32)
+    if embedder is not None:
+        return embedder.embed(texts) @ embedder.embed(wordings).T
+    return process.cdist([plain(t) for t in texts], [plain(w) for w in wordings],
+                         scorer=fuzz.token_sort_ratio, processor=None, workers=1) / 100.0
+
+
+def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
+                 targets: list[Target], settings: AnalyzerSettings, embedder=None,
+                 ) -> dict[str, list[Asking]]:
+    """Every asking of every target (look-alikes excluded), in order, none overlapping."""
+    candidates = _candidates(sentences, side)
+    wordings = [w for t in targets for w in t.wordings]
+    owner = np.array([n for n, t in enumerate(targets) for _ in t.wordings])
+    scores = similarities([c.text for c in candidates], wordings, embedder)
+    lexical = embedder is None
+    threshold = settings.lexical_ask_similarity if lexical else settings.ask_similarity
+    verbatim = settings.lexical_verbatim_similarity if lexical else settings.verbatim_similarity
+    found: dict[str, list[Asking]] = {t.id: [] for t in targets if t.id != LOOK_ALIKE}
+    for candidate, row in zip(candidates, scores):
+        if not len(row):
+            continue
+        per_target = np.full(len(targets), -1.0)
+        best_wording = {}
+        for column, value in enumerate(row):
+            n = owner[column]
+            if value > per_target[n]:
+                per_target[n] = value
+                best_wording[n] = wordings[column]
+        order = np.argsort(-per_target)
+        lemmas = words(candidate.text)
+        question = looks_like_question(candidate.text)
+        for rank, n in enumerate(order):
+            target = targets[n]
+            similarity = float(per_target[n])
+            if target.id == LOOK_ALIKE or similarity < threshold:
+                continue
+            if target.replies and not candidate.text.endswith("?") and target.replies.found(
+                    lemmas):
+                continue
+            nearest_other = max((float(per_target[m]) for m in range(len(targets)) if m != n),
+                                default=0.0)
+            if similarity >= verbatim and similarity >= nearest_other:
+                pass
+            elif not (question and target.guarded(lemmas, settings.concept_slack)
+                      and similarity - nearest_other >= settings.ask_margin):
+                continue
+            _add(found[target.id], Asking(target.id, candidate.first, candidate.last,
+                                          round(similarity * 100, 1), best_wording[n]))
+    return {key: sorted(value, key=lambda a: a.first) for key, value in found.items()}
+
+
+def _add(askings: list[Asking], new: Asking) -> None:
+    """Keep one asking per place: where two overlap, the closer match."""
+    for position, old in enumerate(askings):
+        if old.first <= new.last and new.first <= old.last:
+            if new.score > old.score:
+                askings[position] = new
+            return
+    askings.append(new)
+
+
+# --- A question run into its reply (no punctuation, no pause) ------------------------
+
+def _words_before(words: list[str], char: int) -> int:
+    """How many of `words` come before character `char` of their normalised, plain form."""
+    for count in range(len(words) + 1):
+        if len(plain(normalize(" ".join(words[:count + 1])))) > char:
+            return count
+    return len(words)
+
+
+def _cut_run_on(sentence: Sentence, forms: list[str]) -> list[Sentence] | None:
+    """A long sentence holding a question's wording and other words: cut around the wording."""
+    words = sentence.text.split()
+    if len(words) < RUN_ON_MIN_WORDS:
+        return None
+    best = process.extractOne(sentence.plain, forms, scorer=fuzz.partial_ratio, processor=None,
+                              score_cutoff=RUN_ON_CUTOFF)
+    if best is None:
+        return None
+    where = fuzz.partial_ratio_alignment(best[0], sentence.plain, processor=None)
+    first = _words_before(words, where.dest_start)
+    last = max(first + 1, _words_before(words, max(where.dest_start, where.dest_end - 1)) + 1)
+    if first < RUN_ON_MIN_PIECE_WORDS:
+        first = 0
+    if len(words) - last < RUN_ON_MIN_PIECE_WORDS:
+        last = len(words)
+    if first == 0 and last == len(words):
+        return None
+    step = (sentence.end - sentence.start) / len(words)
+    pieces = []
+    for begin, end in ((0, first), (first, last), (last, len(words))):
+        if begin == end:
+            continue
+        text = " ".join(words[begin:end])
+        norm = normalize(text)
+        pieces.append(replace(sentence, start=round(sentence.start + begin * step, 2),
+                              end=round(sentence.start + end * step, 2), text=text, norm=norm,
+                              plain=plain(norm),
+                              pause_before=sentence.pause_before if begin == 0 else 0.0))
+    return pieces
+
+
+def split_run_ons(sentences: tuple[Sentence, ...], targets: list[Target],
+                  ) -> tuple[Sentence, ...]:
+    """Sentences with every question the recogniser ran into its neighbours cut out."""
+    forms = [plain(w) for t in targets for w in t.wordings
+             if len(w.split()) >= RUN_ON_MIN_FORM_WORDS]
+    result: list[Sentence] = []
+    queue = list(sentences)
+    while queue:
+        sentence = queue.pop(0)
+        pieces = _cut_run_on(sentence, forms)
+        if pieces is None:
+            result.append(sentence)
+        else:
+            queue[:0] = pieces
+    return tuple(replace(s, index=i) for i, s in enumerate(result))

@@ -1,0 +1,34 @@
+"""Phrases said, not negated or hypothetical: NegEx-style triggers before a phrase.
+
+"Those don't work" is a dismissal; "if those don't work, we talk about surgery" is not.
+"Decide today" is pressure; "you don't have to decide today" is its opposite. A phrase
+counts only when no negation (for phrases that hold none themselves) and no conditional
+trigger comes before it in the same clause, within TRIGGER_WINDOW_WORDS.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extract.lexicon import Terms, words
+
+TRIGGER_WINDOW_WORDS = 6  # NegEx looks this many words back, within the clause
+_CLAUSES = re.compile(r"[,;:()]|\s-\s|\s--\s|\b(?:but|though|although|however|whereas)\b")
+NEGATIONS = {"not", "no", "never", "nobody", "without", "nothing", "neither", "nor", "none"}
+CONDITIONALS = {"if", "unless", "whether", "when", "in case", "suppose", "say"}
+_NEGATED_PHRASE = {"not", "no", "never", "nothing", "none", "without"}
+
+
+def asserted(terms: Terms, text: str) -> str | None:
+    """The first phrase of `terms` said plainly in normalised `text`, or None."""
+    for clause in _CLAUSES.split(text):
+        lemmas = words(clause)
+        for first, last, entry in terms.positions(lemmas):
+            before = lemmas[max(0, first - TRIGGER_WINDOW_WORDS):first]
+            phrase = lemmas[first:last]
+            if any(word in CONDITIONALS for word in before):
+                continue
+            if not _NEGATED_PHRASE & set(phrase) and NEGATIONS & set(before):
+                continue
+            return entry
+    return None

@@ -1,0 +1,182 @@
+"""Which sentences answer each asking: aligned over the whole visit, by content.
+
+Askings in one turn form a group (a list read up front, two questions in one breath). A
+group's window is what follows it up to the next asking in a later turn, at most
+`reply_window_sentences` sentences (and `reply_window_s` seconds) per question in the group;
+the patient's side never counts as a reply (its back-channels, its echo of a number, its own
+next words). With one question in the group, the window is its reply; with several, each
+sentence goes to the question it is closest to in meaning (`topic_similarity`), and a
+sentence close to none continues the answer before it (answers in pieces).
+
+After the window, a later sentence of the practice's side is a late answer to a question
+("you asked about the odds earlier: ...") when it is closer to that question than to any
+other, `late_reply_similarity` close, or right after words that point back to a question.
+Order is only a weak prior: the window comes first, content decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from extract.asking import Asking, Target, similarities
+from extract.lexicon import words
+from extract.sentences import Sentence
+from extract.settings import AnalyzerSettings
+from extract.turns import PATIENT
+
+BACK_REFERENCE = re.compile(
+    r"\b(you asked|your (?:first|second|third|fourth|fifth|last|earlier|other) question|"
+    r"going back to|back to your|to answer your|as for your|about your question|"
+    r"your question about|on your (?:first|second|third|fourth|fifth|last) question|"
+    r"the (?:first|second|third|fourth|fifth|last) (?:one|question))\b")
+BACK_REFERENCE_SENTENCES = 3  # what follows words that point back is the answer they name
+
+
+@dataclass(frozen=True)
+class Reply:
+    sentences: tuple[Sentence, ...]
+    late: tuple[Sentence, ...]  # sentences found later in the visit, by content
+    confidence: str  # "high", "medium" or "low": how sure we are these are the reply
+
+
+class Replies:
+    def __init__(self, sentences: tuple[Sentence, ...], side: list[str | None],
+                 askings: dict[str, list[Asking]], questions: list[Target],
+                 settings: AnalyzerSettings, embedder=None, labelled: bool = False,
+                 cue_turns: bool = False):
+        self.sentences = sentences
+        self.side = side
+        self.settings = settings
+        self.labelled = labelled
+        self.cue_turns = cue_turns
+        # Without an embedder, several questions asked together share their reply: words
+        # alone cannot tell which sentence answers which.
+        self.embedder_used = embedder is not None
+        self.questions = questions
+        everything = sorted((a for found in askings.values() for a in found),
+                            key=lambda a: (a.first, a.last))
+        self.asking_turns = {sentences[i].turn for a in everything
+                             for i in range(a.first, a.last + 1)}
+        self.asked_sentences = {i for a in everything for i in range(a.first, a.last + 1)}
+        self.groups: list[list[Asking]] = []
+        for asking in everything:
+            if self.groups and self._together(self.groups[-1][-1], asking):
+                self.groups[-1].append(asking)
+            else:
+                self.groups.append([asking])
+        # Similarity of every sentence to every question, for the alignment by content.
+        texts = [s.norm for s in sentences]
+        if embedder is not None:
+            wordings = [w for q in questions for w in q.wordings]
+            owner = np.array([n for n, q in enumerate(questions) for _ in q.wordings])
+            raw = similarities(texts, wordings, embedder) if texts else np.zeros((0, 0))
+            self.topic = np.full((len(texts), len(questions)), -1.0)
+            for n in range(len(questions)):
+                if (owner == n).any():
+                    self.topic[:, n] = raw[:, owner == n].max(axis=1) if len(texts) else 0
+        else:
+            self.topic = np.array([[q.concept_hits(words(t)) / max(1, len(q.concepts))
+                                    for q in questions] for t in texts]).reshape(
+                len(texts), len(questions))
+        self.question_index = {q.id: n for n, q in enumerate(questions)}
+        self._cache: dict[tuple[str, int], Reply] = {}
+
+    def _together(self, previous: Asking, asking: Asking) -> bool:
+        """Asked in one go: in one turn, or (turns unknown) one right after the other."""
+        if self.labelled or self.cue_turns:
+            return self.sentences[asking.first].turn == self.sentences[previous.last].turn
+        return (asking.first <= previous.last + 1
+                and self.sentences[asking.first].pause_before < self.settings.chain_max_gap_s)
+
+    def _content(self, index: int) -> bool:
+        """A sentence that may be (part of) a reply: not the patient's side, not an asking."""
+        if index in self.asked_sentences or self.side[index] == PATIENT:
+            return False
+        if self.labelled or not self.cue_turns:
+            return True
+        return self.sentences[index].turn not in self.asking_turns
+
+    def _window(self, group_index: int) -> list[int]:
+        group = self.groups[group_index]
+        after = max(a.last for a in group) + 1
+        stop = (self.groups[group_index + 1][0].first if group_index + 1 < len(self.groups)
+                else len(self.sentences))
+        limit = self.settings.reply_window_sentences * len(group)
+        asked_end = self.sentences[after - 1].end
+        window = []
+        if not (self.labelled or self.cue_turns):
+            # The asker still talking ("...Could you refer me?") is not the reply.
+            while (after < stop and self.sentences[after].norm.endswith("?")
+                   and self.sentences[after].pause_before < self.settings.turn_pause_s):
+                after += 1
+        for index in range(after, stop):
+            if self.sentences[index].start - asked_end > self.settings.reply_window_s * len(group):
+                break
+            if self._content(index):
+                window.append(index)
+                if len(window) >= limit:
+                    break
+        return window
+
+    def reply(self, asking: Asking) -> Reply:
+        key = (asking.target, asking.first)
+        if key not in self._cache:
+            self._cache[key] = self._reply(asking)
+        return self._cache[key]
+
+    def _reply(self, asking: Asking) -> Reply:
+        group_index = next(n for n, g in enumerate(self.groups) if asking in g)
+        group = self.groups[group_index]
+        window = self._window(group_index)
+        confidence = "high" if self.labelled else "medium"
+        questions_in_group = list(dict.fromkeys(a.target for a in group
+                                                 if a.target in self.question_index))
+        if (self.embedder_used and len(questions_in_group) > 1
+                and asking.target in self.question_index):
+            window = self._assigned(window, questions_in_group, asking.target)
+            confidence = "medium"
+        chosen = tuple(self.sentences[i] for i in window)
+        return Reply(chosen, (), confidence)
+
+    def _assigned(self, window: list[int], targets: list[str], mine: str) -> list[int]:
+        columns = [self.question_index[t] for t in targets]
+        current = None
+        mine_column = self.question_index[mine]
+        kept = []
+        for index in window:
+            row = self.topic[index, columns]
+            best = int(np.argmax(row))
+            if row[best] >= self.settings.topic_similarity and (
+                    len(row) < 2 or row[best] - np.partition(row, -2)[-2] >= 0.02):
+                current = columns[best]
+            if current == mine_column:
+                kept.append(index)
+        return kept
+
+    def late(self, asking: Asking, window_end: int) -> tuple[Sentence, ...]:
+        """Sentences after the reply's window that answer this question by content."""
+        if asking.target not in self.question_index:
+            return ()
+        column = self.question_index[asking.target]
+        found = []
+        follow = 0
+        for index in range(window_end, len(self.sentences)):
+            if not self._content(index):
+                follow = 0
+                continue
+            sentence = self.sentences[index]
+            row = self.topic[index]
+            closest = int(np.argmax(row))
+            if BACK_REFERENCE.search(sentence.norm):
+                follow = BACK_REFERENCE_SENTENCES
+            if follow > 0:
+                follow -= 1
+                if closest == column:
+                    found.append(sentence)
+                    continue
+            if closest == column and row[column] >= self.settings.late_reply_similarity:
+                found.append(sentence)
+        return tuple(found)
