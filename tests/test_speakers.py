@@ -214,3 +214,21 @@ def test_a_third_voice_reading_questions_is_a_companion_and_others_count_on():
     assert [s.label for s in named.speakers] == ["Patient", "Surgeon", "Companion",
                                                  "Speaker 4"]
     assert named.speakers[2].evidence == "read 1 of the prepared questions"
+
+
+def test_labels_that_contradict_the_conversation_name_no_role():
+    """Voices not told apart: the consent reader's label also 'answers' its own questions."""
+    visit = labelled(("Speaker 1", CONSENT), ("Speaker 2", "Yes, that's fine."),
+                     ("Speaker 1", QUESTIONS[0]), ("Speaker 1", "A disc protrusion at L4-L5."),
+                     ("Speaker 1", QUESTIONS[1]), ("Speaker 1", "About seventy percent."))
+    named = sp.name_roles(visit, consent=[CONSENT], questions=QUESTIONS)
+    assert {s.role for s in named.speakers} == {None}
+    assert [s.label for s in named.speakers] == ["Speaker 1", "Speaker 2"]
+
+
+def test_a_small_odd_cluster_is_not_a_second_speaker():
+    """Near-identical voices left 6.5% of the speech in a cluster of odd stretches."""
+    points, _ = voices([30], spread=0.04)
+    odd, _ = voices([2], spread=0.04, seed=9)
+    count, _, _ = sp.choose_count(np.concatenate([points, odd]), np.ones(32))
+    assert count == 1

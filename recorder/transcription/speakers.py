@@ -40,10 +40,13 @@ CLUSTER_MIN_S = 1.0  # shorter stretches give unsteady voice prints: not used to
 JOIN_GAP_S = 0.3  # a short stretch this close to a neighbour is the neighbour's speaker
 MIN_SPEAKERS, MAX_SPEAKERS = 2, 4  # patient and surgeon; a companion, an interpreter
 REFINE_ROUNDS = 10  # nearest-centroid passes after the agglomerative clustering
-MIN_CLUSTER_SHARE = 0.03  # a count whose smallest speaker has less of the speech is refused
+# A count whose smallest speaker holds less of the speech is refused: splits of one voice
+# left 3% (one voice) and 6.5% (two near-identical voices) in a cluster of odd stretches,
+# where real speakers held 12-53% (benchmarks/speakers.py). A companion who says very little
+# is merged with another speaker instead (labelled with the patient's side, most likely).
+MIN_CLUSTER_SHARE = 0.08
 # One voice only (a dictation, a phone call with one side inaudible): two speakers then score
-# a silhouette of 0.10 (espeak-ng) or leave one with 2% of the speech (flite), where two to
-# three real voices scored 0.43-0.75 with every speaker over 12% (benchmarks/speakers.py).
+# a silhouette of 0.10 (espeak-ng), where two to three real voices scored 0.43-0.75.
 ONE_VOICE_SILHOUETTE = 0.2
 GENERIC = "Speaker {}"
 PARTIAL_SAMPLES = PARTIAL_FRAMES * HOP  # 1.6 s: what one voice print hears
@@ -464,6 +467,20 @@ def _clear_winner(counts: dict[str, int]) -> str | None:
         else None
 
 
+def _turns_hold(transcript: Transcript, patient: str, readings: dict[int, int],
+                asked: dict[str, int]) -> bool:
+    """Whether the labels behave like a conversation around the patient's questions: the
+    patient reads most of those read out, and another voice answers most of the patient's.
+    When voices are not told apart, neither holds, and no role is named."""
+    if sum(asked.values()) < 2:
+        return True  # nothing to check against
+    if asked.get(patient, 0) < PATIENT_MAJORITY * sum(asked.values()):
+        return False
+    own = [i for i in readings.values() if transcript.segments[i].speaker == patient]
+    answered = sum(_reply_to(transcript, i) is not None for i in own)
+    return answered >= len(own) / 2
+
+
 def assign_roles(transcript: Transcript, *, consent: Sequence[str],
                  questions: Sequence[str]) -> dict[str, tuple[str, str]]:
     """Generic label -> (role label, why) for the speakers the evidence names.
@@ -471,7 +488,8 @@ def assign_roles(transcript: Transcript, *, consent: Sequence[str],
     Patient: reads the consent wording (else: reads most of the prepared questions, at least
     2 and PATIENT_MAJORITY of them). Surgeon (anyone answering for the practice): replies to
     the consent reading (else: first to speak after most of the patient's questions, by the
-    same rule). Companion: with both named, a third voice that reads a prepared question."""
+    same rule). Companion: with both named, a third voice that reads a prepared question.
+    No role at all when the labels contradict the conversation (`_turns_hold`)."""
     readings = question_readings(transcript, questions)
     asked = _count(transcript.segments[i].speaker for i in readings.values())
     readers = consent_readers(transcript, consent)
@@ -485,6 +503,8 @@ def assign_roles(transcript: Transcript, *, consent: Sequence[str],
         if patient is None:
             return roles
         roles[patient] = (PATIENT, f"read {asked[patient]} of the prepared questions")
+    if not _turns_hold(transcript, patient, readings, asked):
+        return {}
     surgeon = consent_reply(transcript, patient, consent) if readers else None
     if surgeon:
         roles[surgeon] = (SURGEON, "replied to the consent script")
