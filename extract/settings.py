@@ -44,7 +44,7 @@ DEFAULT_SETTINGS = AnalyzerSettings()
 # The grid benchmarks/extract.py searches by leave-one-writer-out cross-validation: a few
 # fields, a few values each. Every other field keeps its default.
 TUNABLE: dict[str, tuple] = {
-    "ask_similarity": (0.40, 0.45, 0.50, 0.55),
-    "ask_margin": (0.0, 0.02, 0.05),
-    "late_reply_similarity": (0.45, 0.55, 0.65),
+    "ask_similarity": (0.45, 0.50, 0.55),
+    "ask_margin": (0.0, 0.02),
+    "late_reply_similarity": (0.55, 0.65),
 }
