@@ -25,7 +25,7 @@ LEVEL = re.compile(r"\b[lstc]\d{1,2}(?:-[lstc]?\d{1,2})?\b")
 _RATIO = re.compile(r"\b(\d+(?:\.\d+)?)\s+(?:in|out of)\s+(?:every\s+)?(\d+)\b")
 _OF_EVERY = re.compile(r"\bof (?:every|each|the|those)? ?(\d+)\b[^.?!]{0,80}?\b(\d+)\b")
 _FRACTION = re.compile(
-    r"(?<!and )\b(?:about |around |roughly |over |under |nearly |almost |more than |less than "
+    r"(?<!and )(?<!and a )\b(?:about |around |roughly |over |under |nearly |almost |more than |less than "
     r"|at least )?(half|a third|1 third|2 thirds|a quarter|1 quarter|3 quarters|a fifth)\b(?! an? \b)(?! (?:hour|day|year|month|week|dozen)s?\b)")
 FRACTION_PERCENT = {"half": 50.0, "a third": 33.3, "1 third": 33.3, "2 thirds": 66.7,
                     "a quarter": 25.0, "1 quarter": 25.0, "3 quarters": 75.0, "a fifth": 20.0}
