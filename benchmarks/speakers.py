@@ -72,7 +72,7 @@ CASES = {
                 {"SURGEON": "surgeon", "PATIENT": "patient"},
                 "2 near-identical voices (one espeak-ng voice, pitch and speed apart)"),
     "noisy": ("espeak", "01-verbatim-equipped", {"SURGEON": "surgeon", "PATIENT": "patient"},
-              "2 voices in room noise (pink, about 15 dB below the speech)"),
+              "2 voices in room noise (pink, 18 dB below the speech)"),
     "one": ("espeak", "09-long-visit-buried", {"SURGEON": "surgeon", "PATIENT": "surgeon"},
             "1 voice (espeak-ng)"),
     "long": ("espeak", "01-verbatim-equipped", {"SURGEON": "surgeon", "PATIENT": "patient"},
@@ -84,7 +84,7 @@ TRUE_ROLE = {"patient": "patient", "surgeon": "surgeon", "companion": "companion
 SIMILAR_VOICES = {"surgeon": ["-v", "en-us+m3", "-s", "165", "-p", "35"],
                   "patient": ["-v", "en-us+m3", "-s", "150", "-p", "50"],
                   "companion": ["-v", "en-us+m3", "-s", "155", "-p", "42"]}
-NOISE_DBFS = -38.0  # pink noise level; espeak-ng speech here is about -23 dBFS RMS
+NOISE_DBFS = -38.0  # pink noise level; the espeak-ng speech is -20 dBFS RMS (sounding frames)
 NOISE_SEED = 11
 
 
