@@ -133,12 +133,21 @@ def test_one_voice_leaves_the_transcript_unlabelled():
     assert sp.label_transcript(one, diarization) == one
 
 
-def test_a_short_stretch_run_on_from_its_neighbour_takes_its_speaker():
-    stretches = (sp.Stretch(0.0, 3.0, 0, 0, 9), sp.Stretch(3.05, 3.5, 0, 9, 10),
-                 sp.Stretch(5.0, 5.4, 1, 0, 1), sp.Stretch(6.5, 9.0, 2, 0, 8))
-    steady = np.array([True, False, False, True])
-    joined = sp._joined_to_neighbours(stretches, np.array([0, 1, 1, 0]), steady)
-    assert joined.tolist() == [0, 0, 1, 0]  # "first." joins; a reply after a pause keeps its own
+def test_a_short_stretch_takes_the_speaker_of_the_sentence_it_belongs_to():
+    """Whisper ends segments mid-sentence: "...options" | "first." and "operation. Have" |
+    "you reviewed...?"; a short reply after a pause keeps its own voice print's speaker."""
+    visit = transcript(segment("I want to exhaust the options", 0.0),
+                       segment("first.", 1.8),
+                       segment("It improves without an operation. Have", 3.0),
+                       segment("you reviewed my scan?", 5.3),
+                       segment("Thanks.", 8.0))
+    stretches = sp.speech_stretches(visit)
+    assert [s.duration_s < sp.CLUSTER_MIN_S for s in stretches] == [
+        False, True, False, True, False, True]
+    voice_prints = np.array([0, 1, 1, 1, 0, 1])  # the short ones' prints all point to 1
+    steady = np.array([s.duration_s >= sp.CLUSTER_MIN_S for s in stretches])
+    joined = sp._joined_to_neighbours(visit, stretches, voice_prints, steady)
+    assert joined.tolist() == [0, 0, 1, 0, 0, 1]
 
 
 def test_audio_in_pieces_gives_the_same_stretches_as_whole():

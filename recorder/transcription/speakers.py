@@ -38,6 +38,7 @@ MAX_STRETCH_S = 8.0  # longer stretches are cut at their longest pause: turns hi
 SENTENCE_ENDS = (".", "?", "!")  # a turn change inside a segment falls after one of these
 CLUSTER_MIN_S = 1.0  # shorter stretches give unsteady voice prints: not used to cluster
 JOIN_GAP_S = 0.3  # a short stretch this close to a neighbour is the neighbour's speaker
+SENTENCE_JOIN_GAP_S = 1.5  # a sentence running on across a pause this long is one speaker's
 MIN_SPEAKERS, MAX_SPEAKERS = 2, 4  # patient and surgeon; a companion, an interpreter
 REFINE_ROUNDS = 10  # nearest-centroid passes after the agglomerative clustering
 # A count whose smallest speaker holds less of the speech is refused: splits of one voice
@@ -275,26 +276,35 @@ def _by_first_appearance(labels: np.ndarray) -> np.ndarray:
     return np.array([order[int(label)] for label in labels], dtype=int)
 
 
-def _joined_to_neighbours(stretches: Sequence[Stretch], labels: np.ndarray,
-                          steady: np.ndarray) -> np.ndarray:
-    """A short stretch run on from its neighbour with no pause between them ("...options"
-    "first.", cut where Whisper ended a segment) is that neighbour's: people take turns
-    after a pause, and a voice print of half a second is a guess."""
+def _ends_sentence(transcript: Transcript, stretch: Stretch) -> bool:
+    words = transcript.segments[stretch.segment].words
+    return not words or words[stretch.last_word - 1].text.strip().endswith(SENTENCE_ENDS)
+
+
+def _joined_to_neighbours(transcript: Transcript, stretches: Sequence[Stretch],
+                          labels: np.ndarray, steady: np.ndarray) -> np.ndarray:
+    """A short stretch (a voice print of half a second is a guess) takes the speaker of the
+    neighbour it belongs with: the next one when its sentence runs on into it ("Have" |
+    "you reviewed...?", cut where Whisper ended a segment), else the previous one when that
+    one's sentence runs on into it ("...options" | "first."), else a neighbour with no pause
+    between them. People change turns at the end of a sentence, after a pause."""
     labels = labels.copy()
     order = sorted(range(len(stretches)), key=lambda i: stretches[i].start)
     for position, index in enumerate(order):
         if steady[index]:
             continue
-        gaps = []
-        if position > 0:
-            before = order[position - 1]
-            gaps.append((stretches[index].start - stretches[before].end, before))
-        if position + 1 < len(order):
-            after = order[position + 1]
-            gaps.append((stretches[after].start - stretches[index].end, after))
-        gap, neighbour = min(gaps, default=(np.inf, index))
-        if gap < JOIN_GAP_S:
-            labels[index] = labels[neighbour]
+        before = order[position - 1] if position > 0 else None
+        after = order[position + 1] if position + 1 < len(order) else None
+        gap_before = np.inf if before is None else stretches[index].start - stretches[before].end
+        gap_after = np.inf if after is None else stretches[after].start - stretches[index].end
+        if after is not None and gap_after < SENTENCE_JOIN_GAP_S and \
+                not _ends_sentence(transcript, stretches[index]):
+            labels[index] = labels[after]
+        elif before is not None and gap_before < SENTENCE_JOIN_GAP_S and \
+                not _ends_sentence(transcript, stretches[before]):
+            labels[index] = labels[before]
+        elif min(gap_before, gap_after) < JOIN_GAP_S:
+            labels[index] = labels[before if gap_before <= gap_after else after]
     return labels
 
 
@@ -322,7 +332,7 @@ def diarize(transcript: Transcript, audio: np.ndarray | Iterable[np.ndarray], se
                            durations[steady], count)
     every = np.argmax(_unit(embeddings.astype(np.float64)) @ centroids.T, axis=1)
     every[steady] = labels
-    every = _joined_to_neighbours(stretches, every, steady)
+    every = _joined_to_neighbours(transcript, stretches, every, steady)
     return Diarization(stretches, tuple(int(x) for x in _by_first_appearance(every)), count,
                        scores)
 
