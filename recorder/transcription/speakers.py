@@ -9,14 +9,17 @@
    segment falls at a sentence end or a pause); a stretch longer than MAX_STRETCH_S is cut
    again at its longest pause.
 2. Each stretch gets a voice print (speaker_model.embed_utterances).
-3. Stretches of CLUSTER_MIN_S or more are clustered (average-linkage agglomerative on cosine
-   distance, then refined by moving each to its nearest centroid); the number of speakers,
-   2 to 4, is the one with the best silhouette score, unless the caller gives it. Shorter
-   stretches take the speaker of the nearest centroid.
-4. Roles: the speaker who reads the consent script (it opens every `visit record`
-   recording) and the prepared questions is the patient; whoever replies to the consent
-   reading is the surgeon. A speaker with no such evidence keeps its number ("Speaker 2"):
-   a number is never wrong, a wrong role is.
+3. Stretches of CLUSTER_MIN_S or more are clustered (Ward's agglomerative clustering, then
+   refined by moving each to its nearest centroid); the number of speakers, 2 to 4, is the
+   one with the best silhouette score, unless the caller gives it; a split that leaves a
+   speaker under MIN_CLUSTER_SHARE of the speech is refused, and when no split separates the
+   voices (ONE_VOICE_SILHOUETTE) there is one voice and no labels. Shorter stretches take
+   the speaker of the stretch their sentence runs on into, or of the nearest centroid.
+4. Roles (`assign_roles`): the speaker who reads the consent wording (it opens every `visit
+   record` recording), or most of the prepared questions, is the patient; whoever replies to
+   the consent reading, or answers most of the patient's questions, is the surgeon. A
+   speaker with no such evidence keeps its number ("Speaker 2"), and so does everyone when
+   the labels contradict the conversation: a number is never wrong, a wrong role is.
 
 Everything here is numpy on arrays and Transcript objects; the onnxruntime session is passed
 in. Measured on espeak-ng voices in benchmarks/speakers.py (the table is in the README).
