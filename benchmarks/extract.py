@@ -55,7 +55,8 @@ HOUR_WORDS = 9_000  # words in an hour of consultation at about 150 words a minu
 HOUR_RUNS = 3  # fresh processes; timings on shared machines vary up to 1.8x: quote medians
 OVERCLAIM_PENALTY = 10  # in wrong statuses: telling a patient they were answered when they
 #                         were not is the error the tool exists to prevent
-GRID_CAP = 64  # settings points: a larger grid is searched one field at a time
+GRID_CAP = 12  # settings points: a larger grid is searched one field at a time (each point
+#               is 36 analyses per transcript form, about 0.5 s each on this machine)
 COORDINATE_PASSES = 3
 QUESTION_ROWS = ("all questions", "Q1", "Q2", "Q3", "Q4", "Q5")
 MODE_NAMES = {
@@ -179,13 +180,33 @@ def own_row(tallies: dict[str, Tally], count: int) -> str:
             + " | ".join(f"{t.right}/{t.total}" for t in rows.values()) + " |")
 
 
+class CachedPipeline:
+    """A spaCy pipeline that parses each text once: the grid search analyses the same visits
+    many times, and sentence splitting does not depend on the settings searched."""
+
+    def __init__(self, nlp) -> None:
+        self._nlp, self._docs = nlp, {}
+
+    def pipe(self, texts, **options):
+        texts = list(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._docs]
+        self._docs.update(zip(missing, self._nlp.pipe(missing, **options)))
+        return (self._docs[t] for t in texts)
+
+    def __call__(self, text: str):
+        return next(self.pipe([text]))
+
+    def __getattr__(self, name: str):
+        return getattr(self._nlp, name)
+
+
 class SharedRuns:
     """Every case of ../shared/corpus analysed once per (mode, settings): the grid search
     of every fold reuses them."""
 
     def __init__(self, cases: tuple[Case, ...], question_set, nlp, embedder) -> None:
-        self.cases, self.question_set, self.nlp, self.embedder = (cases, question_set, nlp,
-                                                                  embedder)
+        self.cases, self.question_set, self.embedder = cases, question_set, embedder
+        self.nlp = CachedPipeline(nlp)
         self._rendered = {}
         self._scores: dict[tuple, dict[str, Totals]] = {}
 
@@ -425,6 +446,7 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
     if one_hour_child:
         click.echo(json.dumps(_one_hour_child(not no_embedder)))
         return
+    began = time.perf_counter()
     from extract.nlp import load_nlp
 
     nlp = load_nlp()
@@ -489,6 +511,7 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
         for mode in MODE_NAMES:
             _echo(f"\nMistakes, ../shared/corpus, {MODE_NAMES[mode]}:")
             _echo(_question_mistakes(runs.totals(mode, defaults), True) or ["  none"])
+    click.echo(f"benchmark: {time.perf_counter() - began:.0f} s", err=True)
 
 
 if __name__ == "__main__":
