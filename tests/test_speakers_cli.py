@@ -13,6 +13,8 @@ from recorder.app.cli import main
 from recorder.capture.recording import CONSENT_SCRIPT
 from testkit.speech import speak
 
+pytestmark = pytest.mark.speaker_model  # the model made through torch (tests/conftest.py)
+
 TURNS = [
     ("patient", CONSENT_SCRIPT),
     ("surgeon", "Yes, that's fine with me. Go ahead."),
@@ -92,3 +94,17 @@ def test_labels_from_another_tool_reach_the_report(tmp_path):
         assert result.exit_code == 0, result.output
     report = (tmp_path / "visit" / "report.txt").read_text()
     assert "Jane Doe: How many fusions" in report and "Dr. Brandt: About one hundred" in report
+
+
+def test_the_consent_wordings_come_from_the_manifest():
+    """What the patient says as a `visit record` recording opens: the stored script and the
+    sentence naming who agreed (recorder/capture/recording.py's spoken prompt)."""
+    from recorder.app.pipeline import consent_wordings
+    from recorder.storage.visit import Manifest
+
+    recorded = Manifest(created="", consent={"given_by": ["Dr. Brandt", "Jane Doe"],
+                                             "time": "2026-12-01T09:30:00+00:00",
+                                             "method": "--consent-by", "script": "Our words."})
+    assert consent_wordings(recorded) == (
+        "Our words.", "Dr. Brandt and Jane Doe agreed to record this conversation.")
+    assert consent_wordings(Manifest(created="")) == (CONSENT_SCRIPT,)
