@@ -20,7 +20,7 @@ import pytest
 
 from testkit.paths import SAMPLE_AUDIO, SAMPLE_DIR
 
-SLOW_TIERS = ("whisper", "microphone", "browser")  # each also marked "slow"
+SLOW_TIERS = ("whisper", "microphone", "browser", "speaker_model")  # each also "slow"
 # A test using one of these fixtures belongs to that tier, whether or not its module says so.
 TIER_OF_FIXTURE = {"base_engine": "whisper", "processed_sample": "whisper",
                    "openai_processed_sample": "whisper", "vmic": "microphone",
@@ -34,6 +34,13 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(tier)
         if any(item.get_closest_marker(tier) for tier in SLOW_TIERS):
             item.add_marker("slow")
+
+
+@pytest.fixture(autouse=True)
+def _working_folder_of_its_own(tmp_path, monkeypatch):
+    """Every test runs in an empty folder of its own: a command that writes next to a
+    relative path, or a default visit folder, writes there and never into the checkout."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -60,23 +67,36 @@ def models_folder(tmp_path_factory) -> Path:
     """The session's own models folder, never the checkout's: every `visit` command, in
     process or as a child, finds it through the environment. The packaged base model is
     joined into it when first needed, and the openai-whisper checkpoint converted from it
-    once per session, when first needed. The speaker-label model is made in it first, by
-    the set-up step itself (`visit models install speakers`, in a child: torch stays out of
-    the test process), so every `visit process` here labels speakers as on a set-up machine."""
-    import subprocess
-
+    once per session, when first needed."""
     from recorder.transcription.models import MODELS_DIR_ENV
 
     folder = tmp_path_factory.mktemp("models")
     saved = os.environ.get(MODELS_DIR_ENV)
     os.environ[MODELS_DIR_ENV] = str(folder)
-    subprocess.run([str(Path(sys.executable).with_name("visit")), "models", "install",
-                    "speakers"], check=True, capture_output=True)
     yield folder
     if saved is None:
         os.environ.pop(MODELS_DIR_ENV, None)
     else:
         os.environ[MODELS_DIR_ENV] = saved
+
+
+@pytest.fixture(scope="session")
+def speaker_model(models_folder) -> Path:
+    """The speaker-label model made in the session's models folder by the set-up step itself
+    (`visit models install speakers`, in a child: torch stays out of the test process), so
+    `visit process` labels speakers as on a set-up machine. Slow (about 10 s through torch):
+    made only for the slow tiers and tests marked `speaker_model`."""
+    import subprocess
+
+    subprocess.run([str(Path(sys.executable).with_name("visit")), "models", "install",
+                    "speakers"], check=True, capture_output=True)
+    return models_folder
+
+
+@pytest.fixture(autouse=True)
+def _speaker_model_for_the_slow_tiers(request):
+    if request.node.get_closest_marker("slow"):
+        request.getfixturevalue("speaker_model")
 
 
 @pytest.fixture(scope="session")

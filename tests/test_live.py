@@ -25,7 +25,9 @@ from recorder.storage.audiofile import SAMPLE_RATE, load_audio
 from recorder.transcription.engines import TranscribeSettings
 from testkit.paths import SAMPLE_AUDIO, SAMPLE_DIR
 
-ASKED_WITHIN_S = 20  # the latency bounds, in seconds of the recording
+# The latency bounds, in seconds of the recording fed: this test feeds and steps the
+# transcriber itself, so they hold on any machine (wall-clock latency: benchmarks/live.py).
+ASKED_WITHIN_S = 20
 ANSWERED_WITHIN_S = 30
 
 

@@ -344,8 +344,10 @@ def test_devices_are_listed_chosen_and_a_wrong_one_is_named(vmic, tmp_path):
                                         "pulse", "--duration", "0.5"])
     assert by_name.exit_code == 0, by_name.output
     assert record_stage(tmp_path / "v")["device"] == "microphone: pulse"
-    wrong = CliRunner().invoke(main, ["record", "x", *CONSENT, "--device", "99"])
+    wrong = CliRunner().invoke(main, ["record", str(tmp_path / "x"), *CONSENT,
+                                      "--device", "99"])
     assert wrong.exit_code == 1 and "--list-devices" in wrong.output
+    assert not (tmp_path / "x").exists()
     assert wrong.output.count("Error:") == 1
 
 

@@ -15,6 +15,8 @@ import pytest
 from recorder.transcription import speaker_model as sm
 from testkit.speech import speak
 
+pytestmark = pytest.mark.speaker_model  # the model made through torch (tests/conftest.py)
+
 # Measured: 1.3e-7 on the embeddings and 9.5e-7 on mel power up to 10 (float32 rounding).
 MAX_EMBEDDING_DIFFERENCE = 1e-5
 MAX_MEL_DIFFERENCE = 1e-4
