@@ -22,7 +22,6 @@ import resource
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -151,8 +150,9 @@ def main() -> None:
         print(f"| {qid} | {show(asked)} | {show(settled)} | {state} |")
     asked = [a for a, _, _ in run["latencies"].values() if a is not None]
     settled = [s for _, s, _ in run["latencies"].values() if s is not None]
-    print(f"\n| measure | value |\n| --- | --- |")
-    print(f"| asked latency, median / max | {statistics.median(asked):.1f} s / {max(asked):.1f} s |")
+    print("\n| measure | value |\n| --- | --- |")
+    print(f"| asked latency, median / max | {statistics.median(asked):.1f} s / "
+          f"{max(asked):.1f} s |")
     print(f"| answer latency, median / max | {statistics.median(settled):.1f} s / "
           f"{max(settled):.1f} s |")
     print(f"| CPU use while recording (of 2 cores) | {run['cpu_pct']:.0f}% |")

@@ -30,9 +30,18 @@ from recorder.storage.audiofile import SAMPLE_RATE
 from recorder.storage.files import sha256_of
 from testkit import virtual_mic
 from testkit.paths import VISIT
-from testkit.recording import (ABSENT_CORRELATION, CHILD_TIMEOUT_S, CONSENT, WAIT_S,
-                               holds_whole, manifest, record_stage, recorded_s, similarity,
-                               start_recording, wait_until)
+from testkit.recording import (
+    ABSENT_CORRELATION,
+    CHILD_TIMEOUT_S,
+    CONSENT,
+    holds_whole,
+    manifest,
+    record_stage,
+    recorded_s,
+    similarity,
+    start_recording,
+    wait_until,
+)
 from testkit.speech import speak_line
 
 pytestmark = pytest.mark.microphone
@@ -130,7 +139,7 @@ def test_interrupt_terminate_and_hang_up_stop_cleanly(vmic, speech, tmp_path, si
     _heard_whole(recording, speech)
     on_disk_s = recorded_s(recording)
     child.send_signal(sig)
-    out, err = child.communicate(timeout=CHILD_TIMEOUT_S)
+    _, err = child.communicate(timeout=CHILD_TIMEOUT_S)
     assert child.returncode == 0, err
     assert "Traceback" not in err
     assert sf.info(recording).duration >= on_disk_s and holds_whole(recording, speech)

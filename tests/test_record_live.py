@@ -21,8 +21,12 @@ from click.testing import CliRunner
 from recorder.app.cli import main
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio
 from testkit.paths import SAMPLE_AUDIO
-from testkit.recording import (CHILD_TIMEOUT_S, record_stage, share_of_windows_heard,
-                               start_recording)
+from testkit.recording import (
+    CHILD_TIMEOUT_S,
+    record_stage,
+    share_of_windows_heard,
+    start_recording,
+)
 
 pytestmark = [pytest.mark.microphone, pytest.mark.whisper]
 
