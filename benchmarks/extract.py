@@ -47,7 +47,14 @@ from extract.questionset import load_question_set  # noqa: E402
 from extract.transcript import Transcript  # noqa: E402
 from testkit.corpus import Consultation, Tally, read_corpus, score  # noqa: E402
 from testkit.shared_corpus import (  # noqa: E402
-    SHARED_CORPUS, Case, Totals, read_cases, render, score_case, total)
+    SHARED_CORPUS,
+    Case,
+    Totals,
+    read_cases,
+    render,
+    score_case,
+    total,
+)
 
 CORPUS = REPO / "tests" / "corpus"
 PRIMOCK = REPO / "tests" / "data" / "primock57"
@@ -283,8 +290,8 @@ def grid_note(grid: dict[str, tuple]) -> str:
 def cross_validate(runs: SharedRuns, mode: str, defaults, grid) -> tuple[Totals, list[str]]:
     writers = sorted({c.writer for c in runs.cases})
     held_out, lines = Totals(), [
-        f"| held out | cases | settings chosen on the other five | status accuracy | "
-        f"(defaults) | overclaims | asked F1 | key facts | verdict |",
+        "| held out | cases | settings chosen on the other five | status accuracy | "
+        "(defaults) | overclaims | asked F1 | key facts | verdict |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for writer in writers:
         chosen = choose(runs, mode, set(writers) - {writer}, defaults, grid)

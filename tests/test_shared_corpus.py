@@ -14,7 +14,16 @@ import pytest
 
 from extract.analyze import analyze
 from testkit.shared_corpus import (
-    MODES, SHARED_CORPUS, Totals, fact_form, read_cases, render, score_case, to_webvtt, total)
+    MODES,
+    SHARED_CORPUS,
+    Totals,
+    fact_form,
+    read_cases,
+    render,
+    score_case,
+    to_webvtt,
+    total,
+)
 
 
 @dataclass(frozen=True)
