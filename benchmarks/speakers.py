@@ -11,6 +11,10 @@ patient reads the consent script, the surgeon agrees), spoken by
 - "three": three voices, the patient's companion asking too (espeak-ng; 07-companion-asks);
 - "same": two male voices (espeak-ng's surgeon and companion voices; 02-paraphrased);
 - the same three with CMU flite's voices, which nothing here was tuned on (04, 28, 06);
+- "similar": two near-identical voices (one espeak-ng voice, pitch and speed apart);
+- "noisy": "two" with pink noise 18 dB below the speech; "room", "room-same": "two" and
+  "same" through sox's reverb with the surgeon 10 dB further from the phone (these three
+  keep the clean recording's transcript and are scored against its speech);
 - "one": one voice reading both sides (espeak-ng; part of 09): no labels is right;
 - "long": "two" repeated to 30 minutes (its transcript shifted, not transcribed again), for
   speed and memory on a long visit.
