@@ -69,6 +69,15 @@ def test_speakers_0_leaves_the_labels_out(transcribed_visit):
     assert "speakers" not in data and {s["speaker"] for s in data["segments"]} == {None}
 
 
+def test_speakers_0_takes_off_labels_an_earlier_run_made(transcribed_visit):
+    for extra in ([], ["--speakers", "0"]):
+        result = CliRunner().invoke(main, ["process", str(transcribed_visit.path), *extra])
+        assert result.exit_code == 0, result.output
+    data = json.loads(transcribed_visit.transcript_json.read_text())
+    assert "speakers" not in data and {s["speaker"] for s in data["segments"]} == {None}
+    assert "Surgeon:" not in transcribed_visit.file("transcript.txt").read_text()
+
+
 def test_without_the_speaker_model_a_warning_or_one_sentence(transcribed_visit, tmp_path):
     empty = tmp_path / "no-models"
     empty.mkdir()

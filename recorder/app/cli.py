@@ -149,10 +149,12 @@ def _label_speakers(visit, transcript, models_dir, speakers, question_set):
     """Speaker labels and roles on a fresh transcript of the visit's recording. Without the
     speaker model the transcript stands, with a warning (an error if --speakers asked)."""
     from extract.errors import NotInstalled
-    from recorder.app.pipeline import label_speakers
+    from recorder.app.pipeline import label_speakers, remove_speaker_labels
     from recorder.transcription.models import models_dir as resolve_models_dir
     from recorder.transcription.speaker_model import load_speaker_encoder
 
+    if speakers == 0 and transcript.speakers:  # labelled by an earlier run: take them off
+        return remove_speaker_labels(visit, transcript)
     if speakers == 0 or visit.audio is None:
         return transcript
     try:

@@ -8,7 +8,7 @@ reports.render): heavy objects (the Whisper engine, the spaCy pipeline) are pass
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -104,6 +104,15 @@ def label_speakers(visit: VisitFolder, transcript: Transcript, session, *,
                        labels=[s.label for s in labelled.speakers],
                        silhouettes={str(k): round(v, 3) for k, v in diarization.scores.items()})
     return labelled
+
+
+def remove_speaker_labels(visit: VisitFolder, transcript: Transcript) -> Transcript:
+    """The transcript files written again without the speaker labels this tool made."""
+    bare = replace(transcript, speakers=(),
+                   segments=tuple(replace(s, speaker=None) for s in transcript.segments))
+    write_transcript(visit, bare)
+    visit.record_stage("speakers", count=0, labels=[], silhouettes={})
+    return bare
 
 
 def speakers_labelled(visit: VisitFolder) -> bool:
