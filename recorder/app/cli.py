@@ -500,11 +500,13 @@ def process(target, out, engine, model, language, threads, models_dir, speakers,
     """Transcribe, analyse and report in one go, resuming where an earlier run stopped.
 
     The recording itself is never changed: an audio file is copied into a visit folder
-    beside it (or at --out), and everything else is written there.
+    beside it (or at --out), and everything else is written there. The transcript says who
+    spoke each part (see `visit transcribe --help`).
 
     \b
     Example:
         visit process recording.m4a
+        visit process recording.m4a --speakers 3
     """
     from extract.nlp import load_nlp
     from recorder.app.pipeline import (
