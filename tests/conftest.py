@@ -108,8 +108,9 @@ def base_engine(models_folder):
 
 
 @pytest.fixture(scope="session")
-def processed_sample(tmp_path_factory) -> Path:
-    """The sample visit run through `visit process` once, end to end, with the real model."""
+def processed_sample(tmp_path_factory, speaker_model) -> Path:
+    """The sample visit run through `visit process` once, end to end, with the real model
+    (and the speaker-label model: session fixtures are made before the autouse one above)."""
     from click.testing import CliRunner
 
     from recorder.app.cli import main

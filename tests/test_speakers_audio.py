@@ -30,7 +30,7 @@ TURNS = [
 
 
 @pytest.fixture(scope="module")
-def labelled_visit(tmp_path_factory, base_engine, models_folder, question_set):
+def labelled_visit(tmp_path_factory, base_engine, speaker_model, question_set):
     from recorder.app.pipeline import label_speakers, transcribe_visit
     from recorder.storage.visit import visit_for_audio
     from recorder.transcription.engines import TranscribeSettings
@@ -40,7 +40,7 @@ def labelled_visit(tmp_path_factory, base_engine, models_folder, question_set):
     audio = spoken.write(tmp_path_factory.mktemp("two-voices") / "visit.wav")
     visit = visit_for_audio(audio, None)
     transcript = transcribe_visit(visit, base_engine, TranscribeSettings())
-    labelled = label_speakers(visit, transcript, load_speaker_encoder(models_folder),
+    labelled = label_speakers(visit, transcript, load_speaker_encoder(speaker_model),
                               question_set=question_set)
     return spoken, labelled, visit
 

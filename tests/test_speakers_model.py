@@ -30,8 +30,8 @@ def spoken():
 
 
 @pytest.fixture(scope="module")
-def session(models_folder):
-    return sm.load_speaker_encoder(models_folder)
+def session(speaker_model):
+    return sm.load_speaker_encoder(speaker_model)
 
 
 def test_the_numpy_mel_filterbank_matches_librosa(spoken):
@@ -65,7 +65,8 @@ def test_partials_are_resemblyzers(spoken):
         assert sm.partial_slices(samples) == [(s.start, s.stop) for s in mel_slices]
 
 
-def test_the_model_is_made_once_with_its_checksum(models_folder):
+def test_the_model_is_made_once_with_its_checksum(speaker_model):
+    models_folder = speaker_model
     from recorder.transcription.models import installed_models
 
     path = sm.speaker_encoder_path(models_folder)
