@@ -176,6 +176,21 @@ def _label_speakers(visit, transcript, models_dir, speakers, question_set):
     return labelled
 
 
+def _matchers():
+    """spaCy and the sentence-embedding model, loaded once per command. Without the
+    embedding model matching goes on by words only, and the user is told."""
+    from extract.embedding import load_embedder
+    from extract.errors import NotInstalled
+    from extract.nlp import load_nlp
+
+    try:
+        embedder = load_embedder()
+    except NotInstalled as error:
+        _warn(f"{error} Until then questions are matched by their words only.")
+        embedder = None
+    return load_nlp(warn=_warn), embedder
+
+
 def _load_questions(path: Path | None):
     from extract.questionset import load_question_set
 
@@ -288,20 +303,21 @@ def record(folder, consent_by, duration, device, list_devices, new_take, expect_
     from recorder.app.pipeline import analyze_visit, finish_live, report_visit
 
     transcript = finish_live(recording.visit, worker.transcriber)
-    findings = analyze_visit(recording.visit, transcript, question_set, worker.nlp)
+    findings = analyze_visit(recording.visit, transcript, question_set, worker.nlp,
+                             worker.embedder)
     _echo_summary(findings, report_visit(recording.visit))
 
 
 def _live_worker(settings, models_dir, question_set):
     """The background transcriber for `visit record --live`, its model loaded up front so
     a missing model is said before any recording starts."""
-    from extract.nlp import load_nlp
     from recorder.app.live import LiveTranscriber, LiveWorker
     from recorder.transcription.engines import load_engine
     from recorder.transcription.models import models_dir as resolve_models_dir
 
     engine = load_engine(settings, resolve_models_dir(models_dir))
-    return LiveWorker(LiveTranscriber(engine, settings), question_set, load_nlp(warn=_warn))
+    nlp, embedder = _matchers()
+    return LiveWorker(LiveTranscriber(engine, settings), question_set, nlp, embedder=embedder)
 
 
 @main.command()
@@ -373,7 +389,6 @@ def analyze(target, out, as_json, questions_file):
     Example:
         visit analyze my-visit/ --json
     """
-    from extract.nlp import load_nlp
     from recorder.app.pipeline import analyze_visit, read_visit_transcript
     from recorder.storage.visit import open_visit, visit_for_transcript
 
@@ -382,8 +397,7 @@ def analyze(target, out, as_json, questions_file):
         transcript = read_visit_transcript(visit)
     else:
         visit, transcript = visit_for_transcript(target, out)
-    findings = analyze_visit(visit, transcript, _load_questions(questions_file),
-                             load_nlp(warn=_warn))
+    findings = analyze_visit(visit, transcript, _load_questions(questions_file), *_matchers())
     if as_json:
         click.echo(findings.to_json(), nl=False)
     else:
@@ -508,7 +522,6 @@ def process(target, out, engine, model, language, threads, models_dir, speakers,
         visit process recording.m4a
         visit process recording.m4a --speakers 3
     """
-    from extract.nlp import load_nlp
     from recorder.app.pipeline import (
         analyze_visit,
         read_visit_transcript,
@@ -529,7 +542,7 @@ def process(target, out, engine, model, language, threads, models_dir, speakers,
         settings = _settings(engine, model, language, threads, question_set)
         transcript = _transcribe_with_progress(visit, settings, models_dir)
         transcript = _label_speakers(visit, transcript, models_dir, speakers, question_set)
-    findings = analyze_visit(visit, transcript, question_set, load_nlp(warn=_warn))
+    findings = analyze_visit(visit, transcript, question_set, *_matchers())
     files = report_visit(visit)
     _echo_summary(findings, files)
 

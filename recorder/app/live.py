@@ -228,11 +228,13 @@ class LiveWorker(threading.Thread):
     """Transcribes and analyses in the background; calls `on_status` after each step."""
 
     def __init__(self, transcriber: LiveTranscriber, question_set: QuestionSet, nlp,
-                 on_status: Callable[[LiveStatus], None] = lambda status: None):
+                 on_status: Callable[[LiveStatus], None] = lambda status: None, *,
+                 embedder=None):
         super().__init__(name="live-transcriber", daemon=True)
         self.transcriber = transcriber
         self._question_set = question_set
         self.nlp = nlp
+        self.embedder = embedder  # the same matcher as the report at stop, so they agree
         self._on_status = on_status
         self._stop_requested = threading.Event()
         self.latest: LiveStatus | None = None  # read by the recorder's display
@@ -240,7 +242,7 @@ class LiveWorker(threading.Thread):
 
     def status(self) -> LiveStatus:
         transcript = self.transcriber.transcript()
-        findings = analyze(transcript, self._question_set, self.nlp)
+        findings = analyze(transcript, self._question_set, self.nlp, embedder=self.embedder)
         now_s = self.transcriber.heard_s + self.transcriber.pending_s
         questions, procedures = checklist(findings, self._question_set, now_s)
         behind = self.transcriber.pending_s

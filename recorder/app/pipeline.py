@@ -140,10 +140,13 @@ def read_visit_transcript(visit: VisitFolder) -> Transcript:
 
 
 def analyze_visit(visit: VisitFolder, transcript: Transcript, question_set: QuestionSet,
-                  nlp) -> Findings:
-    findings = analyze(transcript, question_set, nlp)
+                  nlp, embedder=None) -> Findings:
+    """Findings for the visit, written to findings.json. `embedder` matches by meaning
+    (extract.embedding.load_embedder); None matches by words only, and the manifest says so."""
+    findings = analyze(transcript, question_set, nlp, embedder=embedder)
     visit.write("findings.json", findings.to_json())
-    visit.record_stage("analyze", question_set=question_set.name)
+    visit.record_stage("analyze", question_set=question_set.name,
+                       matched_by="meaning and words" if embedder is not None else "words only")
     return findings
 
 
