@@ -25,7 +25,7 @@ from extract.asking import LOOK_ALIKE, Asking, Target, find_askings, split_run_o
 from extract.findings import Artifacts, Asked, Findings, QuestionFinding, Span
 from extract.items import ItemJudge
 from extract.lexicon import Terms
-from extract.negation import asserted
+from extract.negation import asserted, refuses_to_quantify
 from extract.questionset import Question, QuestionSet
 from extract.replies import Replies, Reply
 from extract.requirements import About, Evidence, judge
@@ -131,7 +131,8 @@ class _Analysis:
     def _verdict(self, question: Question, sentences: tuple[Sentence, ...]):
         about = self.compiled.about[question.id]
         deflection = next((d for s in sentences
-                           if (d := asserted(self.compiled.deflections, s.norm))), None)
+                           if (d := asserted(self.compiled.deflections, s.norm)
+                               or refuses_to_quantify(s.norm))), None)
         verdict = judge(question.requires, [s.norm for s in sentences], self.compiled.evidence,
                         replace(about, deflected=deflection is not None))
         return verdict, deflection

@@ -32,3 +32,27 @@ def asserted(terms: Terms, text: str) -> str | None:
                 continue
             return entry
     return None
+
+
+QUANTITIES = {"number", "numbers", "odds", "percentage", "percent", "figure", "statistic", "stat",
+              "data", "rate", "track", "percentages", "figures", "statistics", "stats"}
+REFUSAL_WINDOW_WORDS = 8  # "I'm not going to quote you odds": negation, then the quantity
+
+
+def refuses_to_quantify(text: str) -> str | None:
+    """A negated offer of a number ("I don't keep track of those numbers", "I'm not going to
+    quote you odds", "I don't deal in percentages"): the words, or None. A question back
+    ("don't you have the numbers?") or a conditional is none."""
+    if text.rstrip().endswith("?"):
+        return None
+    for clause in _CLAUSES.split(text):
+        lemmas = words(clause)
+        for position, word in enumerate(lemmas):
+            if word not in NEGATIONS - {"without"}:
+                continue
+            if any(w in CONDITIONALS for w in lemmas[max(0, position - TRIGGER_WINDOW_WORDS):position]):
+                continue
+            after = lemmas[position + 1:position + 1 + REFUSAL_WINDOW_WORDS]
+            if any(w.rstrip("s") in {q.rstrip("s") for q in QUANTITIES} for w in after):
+                return clause.strip()
+    return None

@@ -91,6 +91,13 @@ class Replies:
         return (asking.first <= previous.last + 1
                 and self.sentences[asking.first].pause_before < self.settings.chain_max_gap_s)
 
+    def _new_question(self, index: int) -> bool:
+        """The patient's side asking something new (a question the set does not hold): the
+        reply before it is over, and what follows answers that, not the asking."""
+        sentence = self.sentences[index]
+        return (self.side[index] == PATIENT and sentence.norm.endswith("?")
+                and len(sentence.norm.split()) >= self.settings.new_question_min_words)
+
     def _content(self, index: int) -> bool:
         """A sentence that may be (part of) a reply: not the patient's side, not an asking."""
         if index in self.asked_sentences or self.side[index] == PATIENT:
@@ -114,6 +121,8 @@ class Replies:
                 after += 1
         for index in range(after, stop):
             if self.sentences[index].start - asked_end > self.settings.reply_window_s * len(group):
+                break
+            if window and self._new_question(index):
                 break
             if self._content(index):
                 window.append(index)

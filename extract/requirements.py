@@ -107,6 +107,17 @@ def _relevant(sentences: list[str], about: About, extra: Terms | None = None) ->
     return found
 
 
+def _vague_on_topic(sentences, evidence: Evidence, about: About, extra: Terms) -> list[str]:
+    """Vague quantities ("most people", "rare") in a sentence on the question's topic:
+    "most people are walking the day after surgery" says nothing about the risk of waiting."""
+    found = []
+    for sentence in sentences:
+        lemmas = words(sentence)
+        if (about.subject.found(lemmas) or extra.found(lemmas)) and not about.elsewhere(lemmas):
+            found += evidence["vague_quantities"].found(lemmas)
+    return found
+
+
 def structure(sentences, evidence: Evidence, about: About) -> Judgement:
     text = " ".join(sentences)
     lemmas = words(text)
@@ -120,12 +131,13 @@ def structure(sentences, evidence: Evidence, about: About) -> Judgement:
 
 def proportion(sentences, evidence: Evidence, about: About) -> Judgement:
     found = _relevant(sentences, about, evidence["improvement"])
-    vague = evidence["vague_quantities"].found(" ".join(sentences))
+    vague = _vague_on_topic(sentences, evidence, about, evidence["improvement"])
     return Judgement(bool(found), bool(found or vague), tuple(found), "percentage or proportion")
 
 
 _PRONOUN = re.compile(r"^(that|this|it|those|these|them|one|the injection|the procedure)\b")
 OBJECT_WORDS = 3  # "a candidate for <up to 3 words>": what the decision is about
+REASON_SENTENCES = 3  # a decision's reason: its own sentence or the two after it
 
 
 def _decisions_about(text: str, terms: Terms, subject: Terms) -> list[str]:
@@ -145,8 +157,14 @@ def _decisions_about(text: str, terms: Terms, subject: Terms) -> list[str]:
 def candidacy_with_reason(sentences, evidence: Evidence, about: About) -> Judgement:
     text = " ".join(sentences)
     lemmas = words(text)
-    decision = _decisions_about(text, evidence["candidacy"], about.subject)
-    reasons = evidence["reason"].found(lemmas) + LEVEL.findall(text)
+    decision, reasons = [], []
+    for position, sentence in enumerate(sentences):
+        said = _decisions_about(sentence, evidence["candidacy"], about.subject)
+        if said:
+            decision += said
+            # The reason comes with the decision: in its sentence or the next ones.
+            near = " ".join(sentences[position:position + REASON_SENTENCES])
+            reasons += evidence["reason"].found(near) + LEVEL.findall(near)
     if decision and not reasons:
         return Judgement(False, True, tuple(decision), "reason for the candidacy decision",
                          bare_decision=True)
@@ -173,7 +191,7 @@ def treatments_with_rates(sentences, evidence: Evidence, about: About) -> Judgem
 def quantified_risk(sentences, evidence: Evidence, about: About) -> Judgement:
     text = " ".join(sentences)
     risk = evidence["risk_words"].found(text)
-    vague = evidence["vague_quantities"].found(text)
+    vague = _vague_on_topic(sentences, evidence, about, evidence["risk_words"])
     found = _relevant(sentences, about, evidence["risk_words"])
     return Judgement(bool(found), bool(risk or vague), tuple(found + risk),
                      "number for the risk")

@@ -30,6 +30,8 @@ class AnalyzerSettings:
     reply_window_s: float = 120.0  # ...within this many seconds of the asking
     late_reply_similarity: float = 0.55  # a later sentence this close to the question, with
     #                                      what it asks for, is a late answer
+    new_question_min_words: int = 8  # "Fifty-five to sixty?" checks the reply; a question
+    #                                  this long from the patient's side opens a new topic
     topic_similarity: float = 0.30  # in a reply to several questions asked together, a
     #                                 sentence this close to one of them is about it
 
@@ -44,7 +46,7 @@ DEFAULT_SETTINGS = AnalyzerSettings()
 # The grid benchmarks/extract.py searches by leave-one-writer-out cross-validation: a few
 # fields, a few values each. Every other field keeps its default.
 TUNABLE: dict[str, tuple] = {
-    "ask_similarity": (0.45, 0.50, 0.55),
+    "ask_similarity": (0.35, 0.40, 0.45, 0.50),
     "ask_margin": (0.0, 0.02),
-    "late_reply_similarity": (0.55, 0.65),
+    "new_question_min_words": (5, 8),
 }
