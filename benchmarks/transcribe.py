@@ -59,26 +59,23 @@ MAX_DELETIONS = 0.02
 MAX_LOST_S = 3.0
 
 # name -> (what it is, TranscribeSettings fields on top of the question set's vocabulary)
+BATCHED = {"batched": True}  # faster-whisper's batched pipeline over VAD chunks
 CONFIGS: dict[str, tuple[str, dict]] = {
-    "before": ("before the guard: hotwords, beam 5, 120 s windows",
+    "before": ("before issue 12: hotwords, beam 5, 120 s windows, no guard",
                {"coverage_guard": False}),
     "no-hotwords": ("no vocabulary, no guard", {"coverage_guard": False, "vocabulary": ()}),
-    "guard": ("coverage guard, beam 5, 120 s windows", {"coverage_guard": True}),
-    "guard-batched": ("guard + batched pipeline over VAD chunks",
-                      {"coverage_guard": True, "batched": True}),
-    "guard-60s": ("guard, 60 s windows", {"coverage_guard": True, "window_s": 60}),
-    "guard-240s": ("guard, 240 s windows", {"coverage_guard": True, "window_s": 240}),
-    "guard-greedy": ("guard, beam 1; beam 5 on the retry only",
-                     {"coverage_guard": True, "beam_size": 1, "retry_beam_size": 5}),
-    "guard-batched-greedy": ("guard + batched, beam 1; beam 5 on the retry",
-                             {"coverage_guard": True, "batched": True, "beam_size": 1,
-                              "retry_beam_size": 5}),
-    "guard-1thread": ("guard, 1 thread", {"coverage_guard": True, "threads": 1}),
-    "openai-guard": ("openai-whisper base + guard",
-                     {"coverage_guard": True, "engine": "openai-whisper"}),
+    "default": ("the default now: coverage guard, beam 5, 120 s windows, sequential", {}),
+    "greedy": ("the default with beam 1; beam 5 on the guard's retry only",
+               {"beam_size": 1, "retry_beam_size": 5}),
+    "batched": ("the default + batched pipeline over VAD chunks, batch 4", BATCHED),
+    "batched-8": ("the default + batched pipeline, batch 8", {**BATCHED, "batch_size": 8}),
+    "window-60s": ("the default with 60 s windows", {"window_s": 60}),
+    "window-240s": ("the default with 240 s windows", {"window_s": 240}),
+    "1-thread": ("the default on 1 thread", {"threads": 1}),
+    "openai": ("openai-whisper base, the guard on", {"engine": "openai-whisper"}),
 }
-DEFAULT_CONFIGS = ("before", "no-hotwords", "guard", "guard-batched", "guard-60s",
-                   "guard-240s", "guard-greedy", "guard-1thread")
+DEFAULT_CONFIGS = ("before", "default", "batched", "greedy", "window-60s", "window-240s",
+                   "1-thread", "no-hotwords")
 
 
 @dataclass(frozen=True)
@@ -292,6 +289,8 @@ def main() -> None:
                         help="the sample visit only, no long visit")
     parser.add_argument("--per-consultation", action="store_true",
                         help="also print deletions and the longest loss per consultation")
+    parser.add_argument("--save", type=Path, metavar="JSON",
+                        help="also write every option's transcripts and timings here")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -307,7 +306,7 @@ def main() -> None:
     print()
     print(HEADER)
     print("|" + " --- |" * (HEADER.count("|") - 1), flush=True)
-    details, skipped = [], []
+    details, skipped, saved = [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         recordings = [SAMPLE_AUDIO]
         parts: list[Part] = []
@@ -319,6 +318,9 @@ def main() -> None:
             print(f"{config}...", file=sys.stderr, flush=True)
             began = time.perf_counter()
             out = run_child(config, recordings)
+            saved[config] = out
+            if args.save:
+                args.save.write_text(json.dumps(saved), encoding="utf-8")
             if "skipped" in out:
                 skipped.append(f"{config}: {out['skipped']}")
                 continue

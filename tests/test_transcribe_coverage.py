@@ -19,8 +19,9 @@ from recorder.transcription.windows import Window
 from testkit.speech import speak
 
 # Four turns of the corpus consultation a4-01 (writer a4), spoken in one 69-second window:
-# with the vocabulary, Whisper base writes the first two answers and drops most of the rest
-# (15% of the words deleted, the last question entirely); without hotwords it keeps them.
+# with the vocabulary, Whisper base decoding one 30-second window after the other writes
+# the first two answers and drops most of the rest (15% of the words deleted, the last
+# question entirely); without hotwords it keeps them.
 LONG_ANSWER_TURNS = [
     ("surgeon", "So the question becomes what helps you get there, which is your fourth one. "
                 "Two things I can point to with numbers. First, a structured program of "
@@ -71,14 +72,14 @@ def vocabulary(question_set):
 
 @pytest.fixture(scope="module")
 def unguarded(long_answer, base_engine, vocabulary):
-    return transcribe([Window(0, long_answer.audio)], base_engine,
-                      settings=TranscribeSettings(vocabulary=vocabulary, coverage_guard=False))
+    return transcribe([Window(0, long_answer.audio)], base_engine, settings=TranscribeSettings(
+        vocabulary=vocabulary, coverage_guard=False, batched=False))
 
 
 @pytest.fixture(scope="module")
 def guarded_transcript(long_answer, base_engine, vocabulary):
-    return transcribe([Window(0, long_answer.audio)], base_engine,
-                      settings=TranscribeSettings(vocabulary=vocabulary))  # the default
+    return transcribe([Window(0, long_answer.audio)], base_engine, settings=TranscribeSettings(
+        vocabulary=vocabulary, coverage_guard=True, batched=False))
 
 
 def test_a_question_whisper_skips_with_hotwords_is_kept_by_the_guard(long_answer, unguarded,
@@ -100,6 +101,16 @@ def test_a_question_whisper_skips_with_hotwords_is_kept_by_the_guard(long_answer
     # What the first pass wrote is still there, unchanged (the guard only adds).
     for segment in plain.segments:
         assert segment in kept.segments
+
+
+def test_the_batched_pipeline_keeps_the_long_answer_too(long_answer, base_engine, vocabulary):
+    """The batched option decodes the stretches of speech several at a time, guard on."""
+    default = transcribe([Window(0, long_answer.audio)], base_engine,
+                         settings=TranscribeSettings(vocabulary=vocabulary, batched=True))
+    assert LAST_QUESTION in " ".join(_plain(default.text)), default.text
+    reference = " ".join(text for _, text in LONG_ANSWER_TURNS)
+    assert _deleted(reference, default.text) < DELETED_WITH_GUARD, default.text
+    assert "L4-L5" in default.text and "PRP" in default.text
 
 
 def test_the_domain_terms_the_vocabulary_won_stay(unguarded, guarded_transcript):
@@ -242,3 +253,13 @@ def test_unclear_speech_is_shown_in_every_text_output_and_read_back(tmp_path):
         back = read_transcript(path).segments
         assert [s.text for s in back] == [said.text, ""]
         assert back[1].low_confidence and (back[1].start, back[1].end) == (5.0, 8.5)
+
+
+def test_a_long_batched_segment_is_cut_into_sentences():
+    from recorder.transcription.engines import sentences_of
+
+    words = [Word(start=i * 0.5, end=i * 0.5 + 0.4, text=t, probability=0.9) for i, t in
+             enumerate(["Is", "it", "bad?", "No.", "It", "heals"])]
+    pieces = sentences_of(_segment(words))
+    assert [p.text for p in pieces] == ["Is it bad?", "No.", "It heals"]
+    assert [(p.start, p.end) for p in pieces] == [(0.0, 1.4), (1.5, 1.9), (2.0, 2.9)]

@@ -154,10 +154,10 @@ class CountingEngine:
         self.samples_given: list[int] = []
         self.retried: list[int] = []
 
-    def segments(self, audio, *, language, vocabulary, beam_size=5):
+    def segments(self, audio, *, language, vocabulary, **options):
         (self.samples_given if vocabulary else self.retried).append(len(audio))
         return self._engine.segments(audio, language=language, vocabulary=vocabulary,
-                                     beam_size=beam_size)
+                                     **options)
 
 
 def _three_minute_visit(folder: Path, sample_audio: np.ndarray) -> Path:

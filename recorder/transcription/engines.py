@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 import numpy as np
 
 from extract.errors import BadInput, NotInstalled
-from extract.transcript import Segment, Transcript, Word
+from extract.transcript import Segment, Transcript, Word, join_words
 from recorder.storage.audiofile import SAMPLE_RATE, decode_chunks
 from recorder.storage.files import write_private
 from recorder.transcription.models import (
@@ -35,7 +35,9 @@ ENGINES = (FASTER_WHISPER, OPENAI_WHISPER)
 DEFAULT_ENGINE = FASTER_WHISPER  # 3.7x faster than openai-whisper here, no torch
 DEFAULT_LANGUAGE = "en"
 BEAM_SIZE = 5  # Whisper's own default; greedy decoding loses words on this material
-BATCH_SIZE = 8  # VAD chunks decoded at once by the batched pipeline (faster-whisper's default)
+# Stretches of speech decoded at once by the batched pipeline: 8 (faster-whisper's default)
+# peaked at 935 MB on a 37-minute visit, over the 800 MB target.
+BATCH_SIZE = 4
 # A segment whose mean token log-probability is below this is marked low-confidence: at
 # -1.0 Whisper itself starts falling back to higher temperatures.
 LOW_CONFIDENCE_LOGPROB = -1.0
@@ -63,7 +65,12 @@ class TranscribeSettings:
     coverage_guard: bool = True
     beam_size: int = BEAM_SIZE
     retry_beam_size: int = BEAM_SIZE  # for the guard's second hearing of missed speech
-    batched: bool = False  # faster-whisper's batched pipeline over VAD chunks
+    # faster-whisper's batched pipeline over the stretches of speech VAD finds: 1.4x less
+    # CPU and as few words lost on the benchmark's consultations, but it hears speech
+    # drowned in noise confidently (no low-confidence mark) and batch 8 peaked at 935 MB;
+    # so not the default (README, Transcription benchmark). Live windows never batch.
+    batched: bool = False
+    batch_size: int = BATCH_SIZE
     window_s: float = WINDOW_S  # seconds given to the recogniser at once
 
 
@@ -72,7 +79,7 @@ class Engine(Protocol):
     model_name: str
 
     def segments(self, audio: np.ndarray, *, language: str, vocabulary: tuple[str, ...],
-                 beam_size: int = BEAM_SIZE) -> Iterator[Segment]: ...
+                 beam_size: int = BEAM_SIZE, batch_size: int = 0) -> Iterator[Segment]: ...
 
 
 def confidence_of(avg_logprob: float) -> float:
@@ -83,40 +90,45 @@ def confidence_of(avg_logprob: float) -> float:
 class FasterWhisperEngine:
     """faster-whisper (CTranslate2), int8 on the CPU.
 
-    `batched` decodes the stretches of speech found by voice activity detection several at
-    a time (faster-whisper's BatchedInferencePipeline) instead of one 30-second window after
-    the other.
+    With `batch_size`, the stretches of speech found by voice activity detection are
+    decoded that many at a time (faster-whisper's BatchedInferencePipeline) instead of one
+    30-second window after the other; 0 decodes them in turn.
     """
 
     name = "faster-whisper"
 
-    def __init__(self, model_path: Path, model_name: str, threads: int, *,
-                 batched: bool = False):
+    def __init__(self, model_path: Path, model_name: str, threads: int):
         try:
-            from faster_whisper import BatchedInferencePipeline, WhisperModel
+            from faster_whisper import WhisperModel
         except ImportError:
             raise NotInstalled("The faster-whisper engine is not installed; run "
                                "`pip install faster-whisper`.") from None
         self.model_name = model_name
         self._model = WhisperModel(str(model_path), device="cpu", compute_type="int8",
                                    cpu_threads=threads, local_files_only=True)
-        self._batched = BatchedInferencePipeline(self._model) if batched else None
+        self._batched = None  # the batched pipeline, made on first use (it shares the model)
 
     def segments(self, audio: np.ndarray, *, language: str, vocabulary: tuple[str, ...],
-                 beam_size: int = BEAM_SIZE) -> Iterator[Segment]:
+                 beam_size: int = BEAM_SIZE, batch_size: int = 0) -> Iterator[Segment]:
         options = dict(
             language=language, beam_size=beam_size, word_timestamps=True, vad_filter=True,
             vad_parameters={"min_silence_duration_ms": VAD_MIN_SILENCE_MS,
                             "speech_pad_ms": VAD_SPEECH_PAD_MS},
             hotwords=", ".join(vocabulary) if vocabulary else None)
-        if self._batched is not None:
-            pieces, _info = self._batched.transcribe(audio, batch_size=BATCH_SIZE, **options)
+        if batch_size:
+            if self._batched is None:
+                from faster_whisper import BatchedInferencePipeline
+
+                self._batched = BatchedInferencePipeline(self._model)
+            # With timestamps, segments stay sentences (without, one per 30 s of speech).
+            pieces, _info = self._batched.transcribe(audio, batch_size=batch_size,
+                                                     without_timestamps=False, **options)
         else:
             # Conditioning on the previous window's text is what feeds repetition loops.
             pieces, _info = self._model.transcribe(audio, condition_on_previous_text=False,
                                                    **options)
         for piece in pieces:
-            yield Segment(
+            segment = Segment(
                 start=round(piece.start, 2), end=round(piece.end, 2), text=piece.text.strip(),
                 words=tuple(Word(start=round(w.start, 2), end=round(w.end, 2),
                                  text=w.word.strip(), probability=round(w.probability, 3))
@@ -124,11 +136,37 @@ class FasterWhisperEngine:
                 confidence=confidence_of(piece.avg_logprob),
                 low_confidence=piece.avg_logprob < LOW_CONFIDENCE_LOGPROB,
             )
+            yield from sentences_of(segment) if batch_size else (segment,)
 
 
 # Models whose decoding a prompt breaks: tiny.en silently skips whole turns when given the
 # vocabulary (WER 70% on a 3-minute dialogue, shared/notes/models.md); base and larger gain.
 PROMPT_BREAKS_MODELS = ("tiny", "tiny.en")
+
+
+SENTENCE_ENDS = (".", "?", "!")
+
+
+def sentences_of(segment: Segment) -> list[Segment]:
+    """`segment` cut after each word that ends a sentence.
+
+    The batched pipeline can hand back 20 seconds of speech as one segment; cut into
+    sentences, a mumbled one among clear ones is judged on its own words (`checked`).
+    """
+    if not segment.words:
+        return [segment]
+    pieces, current = [], []
+    for word in segment.words:
+        current.append(word)
+        if word.text.endswith(SENTENCE_ENDS):
+            pieces.append(current)
+            current = []
+    if current:
+        pieces.append(current)
+    if len(pieces) == 1:
+        return [segment]
+    return [replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words),
+                    text=join_words([w.text for w in words])[0]) for words in pieces]
 
 
 def _import_whisper():
@@ -179,7 +217,8 @@ class OpenAIWhisperEngine:
         self._whisper = whisper
 
     def segments(self, audio: np.ndarray, *, language: str, vocabulary: tuple[str, ...],
-                 beam_size: int = BEAM_SIZE) -> Iterator[Segment]:
+                 beam_size: int = BEAM_SIZE, batch_size: int = 0) -> Iterator[Segment]:
+        """`batch_size` is ignored: openai-whisper has no batched decoding."""
         from faster_whisper.vad import (
             SpeechTimestampsMap,
             VadOptions,
@@ -240,10 +279,9 @@ def load_engine(settings: TranscribeSettings, models_folder: Path) -> Engine:
         return OpenAIWhisperEngine(openai_checkpoint(settings.model, models_folder),
                                    settings.model, settings.threads)
     if as_path.is_dir():
-        return FasterWhisperEngine(as_path, as_path.name, settings.threads,
-                                   batched=settings.batched)
+        return FasterWhisperEngine(as_path, as_path.name, settings.threads)
     return FasterWhisperEngine(ctranslate2_dir(settings.model, models_folder), settings.model,
-                               settings.threads, batched=settings.batched)
+                               settings.threads)
 
 
 def _partial_key(engine: Engine, settings: TranscribeSettings,
@@ -289,14 +327,16 @@ def heard(audio: np.ndarray, engine: Engine, settings: TranscribeSettings) -> li
     """The segments of one window of audio (times in it), the coverage guard applied."""
     # The vocabulary goes with every window: recall of domain terms falls late in a long
     # visit when only the start of the recording is prompted.
+    batch_size = settings.batch_size if settings.batched else 0
     found = [segment for segment in engine.segments(
         audio, language=settings.language, vocabulary=settings.vocabulary,
-        beam_size=settings.beam_size) if segment.text]
+        beam_size=settings.beam_size, batch_size=batch_size) if segment.text]
     if not settings.coverage_guard:
         return found
     # The second hearing goes without the vocabulary: it is what makes base skip speech.
     return guarded(audio, found, lambda clip: engine.segments(
-        clip, language=settings.language, vocabulary=(), beam_size=settings.retry_beam_size))
+        clip, language=settings.language, vocabulary=(), beam_size=settings.retry_beam_size,
+        batch_size=batch_size))
 
 
 def _assembled(engine: Engine, settings: TranscribeSettings, done_samples: int,
