@@ -45,9 +45,10 @@ PHRASES = ("good morning", "structural problem", "revision rate", "second opinio
 
 
 @pytest.fixture(scope="module")
-def live_visit(vmic, tmp_path_factory):
-    """The sample played into the microphone during `visit record --live`, once: (the
-    visit folder, what the command printed on stdout, the lines of its stderr, the source)."""
+def live_visit(vmic, speaker_model, tmp_path_factory):
+    """The sample played into the microphone during `visit record --live`, once, with the
+    models a set-up machine has: (the visit folder, what the command printed on stdout, the
+    lines of its stderr, the source)."""
     tmp = tmp_path_factory.mktemp("live")
     source = tmp / "sample.wav"
     audio = load_audio(SAMPLE_AUDIO)
