@@ -6,9 +6,12 @@ pair of neighbouring sentences of one turn ("Do people get better without the kn
 many, roughly?") is a candidate. A candidate asks a target when:
 
 - it is closer in meaning to one of the target's wordings than to any wording of another
-  target or of a look-alike question (the question set's `look_alikes`: "what percentage of
-  your patients have complications?" is close to Q2 and is not Q2), by at least
-  `settings.ask_margin`, and at least `settings.ask_similarity` close;
+  plausible target (one whose concept words are there too) or of a look-alike question (the
+  question set's `look_alikes`: "what percentage of your patients have complications?" is
+  close to Q2 and is not Q2), by at least `settings.ask_margin`, and at least
+  `settings.ask_similarity` close, or `settings.every_concept_similarity` close when it
+  holds a word of every concept group (lay wording the model places far from the wordings:
+  "what's the non-op stuff with the best strike rate, better than fifty-fifty?");
 - it has the question's concept words, by lemma: every group, or all but
   `settings.concept_slack` of three or more, never the last group, which names the thing
   asked about (the guard: embeddings rank well but do not threshold cleanly);
@@ -138,6 +141,9 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
     lexical = embedder is None
     threshold = settings.lexical_ask_similarity if lexical else settings.ask_similarity
     verbatim = settings.lexical_verbatim_similarity if lexical else settings.verbatim_similarity
+    margin = settings.lexical_ask_margin if lexical else settings.ask_margin
+    floor = (settings.lexical_ask_similarity if lexical
+             else settings.every_concept_similarity)
     found: dict[str, list[Asking]] = {t.id: [] for t in targets if t.id != LOOK_ALIKE}
     for candidate, row in zip(candidates, scores):
         if not len(row):
@@ -155,17 +161,26 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
         for rank, n in enumerate(order):
             target = targets[n]
             similarity = float(per_target[n])
-            if target.id == LOOK_ALIKE or similarity < threshold:
+            if target.id == LOOK_ALIKE or similarity < min(threshold, floor):
                 continue
             if target.replies and not candidate.text.endswith("?") and target.replies.found(
                     lemmas):
                 continue
-            nearest_other = max((float(per_target[m]) for m in range(len(targets)) if m != n),
+            # Only a plausible other reading competes: a look-alike, or a target whose own
+            # concept words are there.
+            nearest_other = max((float(per_target[m]) for m in range(len(targets))
+                                 if m != n and (lexical or targets[m].id == LOOK_ALIKE
+                                                or targets[m].guarded(lemmas,
+                                                                      settings.concept_slack))),
                                 default=0.0)
+            every_concept = (len(target.concepts) >= 2
+                             and target.concept_hits(lemmas) == len(target.concepts))
+            close_enough = similarity >= threshold or (
+                every_concept and similarity >= floor)
             if similarity >= verbatim and similarity >= nearest_other:
                 pass
-            elif not (question and target.guarded(lemmas, settings.concept_slack)
-                      and similarity - nearest_other >= settings.ask_margin):
+            elif not (question and close_enough and target.guarded(lemmas, settings.concept_slack)
+                      and similarity - nearest_other >= margin):
                 continue
             _add(found[target.id], Asking(target.id, candidate.first, candidate.last,
                                           round(similarity * 100, 1), best_wording[n]))

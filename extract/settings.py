@@ -17,13 +17,16 @@ class AnalyzerSettings:
     # Cosine similarity (0-1) of a sentence's embedding to a question's closest wording.
     ask_similarity: float = 0.50  # shortlist: a question-shaped sentence this close may ask it
     verbatim_similarity: float = 0.85  # read (nearly) verbatim: no question form needed
-    ask_margin: float = 0.02  # ...and closer to this question than to any look-alike wording
+    ask_margin: float = 0.0  # ...and closer to this question than to any look-alike wording
+    every_concept_similarity: float = 0.15  # ...or this close, with a word of every concept
+    #                                         group
     # Concept groups of the question present, by lemma (the guard): all of them, or all but
     # `concept_slack` when the question has three or more.
     concept_slack: int = 1
     # Without an embedder, rapidfuzz token_sort_ratio / 100 stands in for the similarity.
     lexical_ask_similarity: float = 0.45
     lexical_verbatim_similarity: float = 0.78
+    lexical_ask_margin: float = 0.02  # word overlap is a weak ranking: beat every other target
 
     # --- Replies: which practice-side sentences answer an asking (extract/replies.py) ------
     reply_window_sentences: int = 12  # the immediate reply: at most this many sentences...
@@ -47,6 +50,6 @@ DEFAULT_SETTINGS = AnalyzerSettings()
 # fields, a few values each. Every other field keeps its default.
 TUNABLE: dict[str, tuple] = {
     "ask_similarity": (0.35, 0.40, 0.45, 0.50),
-    "ask_margin": (0.0, 0.02),
+    "every_concept_similarity": (0.15, 0.25),
     "new_question_min_words": (5, 8),
 }
