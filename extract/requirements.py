@@ -164,7 +164,9 @@ def candidacy_with_reason(sentences, evidence: Evidence, about: About) -> Judgem
             decision += said
             # The reason comes with the decision: in its sentence or the next ones.
             near = " ".join(sentences[position:position + REASON_SENTENCES])
-            reasons += evidence["reason"].found(near) + LEVEL.findall(near)
+            # A named structure is a reason too: "the nerve is pinched by bone spurs".
+            reasons += (evidence["reason"].found(near) + LEVEL.findall(near)
+                        + evidence["structure"].found(near))
     if decision and not reasons:
         return Judgement(False, True, tuple(decision), "reason for the candidacy decision",
                          bare_decision=True)
