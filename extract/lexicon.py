@@ -32,7 +32,13 @@ _IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "w
               "that's": "that be", "there's": "there be", "what's": "what be",
               "i'd": "i would", "you'd": "you would", "i'll": "i will", "you'll": "you will",
               "we'll": "we will", "i've": "i have", "you've": "you have", "we're": "we be",
-              "they're": "they be", "she's": "she be", "he's": "he be", "let's": "let us"}
+              "they're": "they be", "she's": "she be", "he's": "he be", "let's": "let us",
+              # A recogniser that writes no apostrophes: "i dont keep track of those numbers".
+              "dont": "do not", "doesnt": "do not", "didnt": "do not", "isnt": "be not",
+              "arent": "be not", "wasnt": "be not", "wont": "will not", "cant": "can not",
+              "wouldnt": "would not", "couldnt": "could not", "shouldnt": "should not",
+              "havent": "have not", "hasnt": "have not", "youre": "you be", "thats": "that be",
+              "theres": "there be", "whats": "what be", "ive": "i have", "youve": "you have"}
 
 
 @lru_cache(maxsize=65536)

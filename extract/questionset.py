@@ -143,7 +143,7 @@ TOP_LEVEL_KEYS = {"name", "goal_example", "goal_phrases", "vocabulary", "deflect
 QUESTION_KEYS = {"id", "text", "paraphrases", "concepts", "requires", "answer_must_contain",
                  "critical"}
 EVIDENCE_KEYS = {"structure", "vague_structure", "candidacy", "reason", "treatments", "risk_words",
-                 "vague_quantities", "other_subjects", "improvement"}
+                 "vague_quantities", "other_subjects", "improvement", "generic_structure"}
 PROCEDURE_KEYS = {"id", "name", "aliases", "not_this", "wants"}
 ITEM_KEYS = {"id", "asked", "display", "concepts", "agree", "refuse", "counts", "not_counts",
              "said"}

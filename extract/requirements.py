@@ -126,6 +126,9 @@ def structure(sentences, evidence: Evidence, about: About) -> Judgement:
     for phrase in vague:
         specific = specific.replace(phrase, " ")
     facts = LEVEL.findall(text) + evidence["structure"].found(specific)
+    if vague and not set(facts) - set(evidence["generic_structure"].entries):
+        # "It's wear and tear, your discs are a bit dried out": no specific structure.
+        return Judgement(False, True, tuple(facts), "specific structure")
     return Judgement(bool(facts), bool(facts or vague), tuple(facts), "specific structure")
 
 
