@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import threading
 
 import pytest
@@ -24,15 +25,20 @@ from testkit.paths import SAMPLE_AUDIO
 from testkit.recording import (
     CHILD_TIMEOUT_S,
     record_stage,
+    recorded_s,
     share_of_windows_heard,
     start_recording,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.microphone, pytest.mark.whisper]
 
-# Room after the sample for a playback that starts late on a busy machine: the recording
-# stops by itself at this much past the sample's length (seconds of audio, not of waiting).
-PLAYBACK_ROOM_S = 5.0
+# The recording is stopped with Ctrl-C once the sample has been played, however late the
+# player started on a busy machine; this cap only keeps a stuck player from hanging the run.
+RECORDING_CAP_S = 600.0
+# Sound still on its way from the player to the recorder when the player exits (PulseAudio
+# buffers); the recorder is stopped after this much more audio has reached the file.
+DELIVERY_ROOM_S = 2.0
 CHECK_LINE = re.compile(r"^\[(.)\] (Q\d) (.+)$")
 STATE_OF = {"not yet asked": "not_asked", "asked, waiting for an answer": "waiting",
             "answered": "answered", "partly answered": "partial", "not answered": "unanswered"}
@@ -54,13 +60,16 @@ def live_visit(vmic, speaker_model, tmp_path_factory):
     audio = load_audio(SAMPLE_AUDIO)
     sf.write(source, audio, SAMPLE_RATE)
     folder = tmp / "visit"
-    child = start_recording(folder, "--live", "--duration",
-                            f"{audio.size / SAMPLE_RATE + PLAYBACK_ROOM_S:.1f}")
+    child = start_recording(folder, "--live", "--duration", f"{RECORDING_CAP_S:.0f}")
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(
         line.rstrip("\n") for line in child.stderr))
     reader.start()
     vmic.play(source).wait()
+    played_until = recorded_s(folder / "recording.wav")
+    wait_until(lambda: recorded_s(folder / "recording.wav") >= played_until + DELIVERY_ROOM_S,
+               "the recorder to take in the end of the playback")
+    child.send_signal(signal.SIGINT)
     out = child.stdout.read()
     child.wait(timeout=CHILD_TIMEOUT_S)
     reader.join()
