@@ -451,7 +451,8 @@ def _question_mistakes(totals: Totals, everything: bool) -> list[str]:
 
 @click.command()
 @click.option("--quick", is_flag=True,
-              help="Only ../shared/corpus with and without speaker labels, and its mistakes.")
+              help="Only ../shared/corpus with labels (roles, Speaker 1, 2...) and without, "
+                   "and its mistakes.")
 @click.option("--mistakes", is_flag=True, help="List every disagreement with the labels.")
 @click.option("--no-cv", is_flag=True, help="Skip the leave-one-writer-out cross-validation.")
 @click.option("--no-timing", is_flag=True, help="Skip the one-hour timing.")
@@ -487,7 +488,7 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
           f"{'all-MiniLM-L6-v2 int8 (extract/embedding.py)' if embedder else 'none'}; "
           "settings: extract.settings defaults (cross-validation: chosen per fold)\n")
 
-    modes = ("labels", "no-labels") if quick else tuple(MODE_NAMES)
+    modes = ("labels", "anonymous-labels", "no-labels") if quick else tuple(MODE_NAMES)
     rows = []
     if not quick:
         tallies, count, words = own_corpus(nlp, embedder, defaults)
