@@ -46,6 +46,8 @@ _QUESTION_FORM = re.compile(
     r"would it|could it|can it|is that|are the|do people|does he|does she|is she|is he|"
     r"could he|could she|can he|can she|would he|would she|should he|should she|asks?|"
     r"wants? to know|like to know|wondering|wonder|tell me|tell us)\b")
+_REPORTED = re.compile(r"\b(asks?|asking|wants? to know|like to know|wondering|wonder|"
+                       r"tell me|tell us|could you tell)\b")
 _CLAUSE_BREAK = re.compile(r",? (?:and|or|but|plus) (?=(?:what|which|how|if|am|could|can|do|"
                            r"does|did|is|are|would|will|whether)\b)|; ")
 CLAUSE_MIN_WORDS = 4  # a clause shorter than this is not tried on its own
@@ -57,10 +59,14 @@ RUN_ON_MIN_PIECE_WORDS = 3  # what is left either side must be this long to stan
 
 
 def looks_like_question(text: str) -> bool:
-    lower = text.lower()
-    return (lower.rstrip().endswith("?") or _QUESTION_FORM.search(lower) is not None
-            or (not re.search(r"[.!]$", lower.rstrip()) and _QUESTION_START.search(lower)
-                is not None))
+    """A "?", or a reported question ("she asks", "I'd like to know"); without any final
+    punctuation (a recogniser that writes none), a question word will do."""
+    lower = text.lower().rstrip()
+    if lower.endswith("?") or _REPORTED.search(lower):
+        return True
+    if re.search(r"[.!:;]$", lower):
+        return False
+    return _QUESTION_START.search(lower) is not None or _QUESTION_FORM.search(lower) is not None
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,22 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
                 continue
             _add(found[target.id], Asking(target.id, candidate.first, candidate.last,
                                           round(similarity * 100, 1), best_wording[n]))
+    _drop_borrowed_question_form(found, sentences)
     return {key: sorted(value, key=lambda a: a.first) for key, value in found.items()}
+
+
+def _drop_borrowed_question_form(found: dict[str, list[Asking]],
+                                 sentences: tuple[Sentence, ...]) -> None:
+    """A pair of sentences asks only if its question is its own: when the first sentence is
+    a statement and the second alone asks another target ("...you are a good candidate for
+    the injection, because... How many fusions do you do a year?"), the pair borrowed that
+    question's form, and the statement is most likely the reply to something asked before."""
+    single = {(a.first, key) for key, askings in found.items() for a in askings
+              if a.first == a.last}
+    for key, askings in found.items():
+        askings[:] = [a for a in askings if a.first == a.last
+                      or looks_like_question(sentences[a.first].norm)
+                      or not any((a.last, other) in single for other in found if other != key)]
 
 
 def _add(askings: list[Asking], new: Asking) -> None:

@@ -56,6 +56,14 @@ def question_set():
 
 
 @pytest.fixture(scope="session")
+def embedder():
+    """The sentence-embedding model the commands match by meaning with (real weights)."""
+    from extract.embedding import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
 def nlp():
     from extract.nlp import load_nlp
 

@@ -38,11 +38,13 @@ def _turn_end(text_start: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def live_run(base_engine, question_set, nlp):
+def live_run(base_engine, question_set, nlp, embedder):
     """The sample visit fed in 1 s blocks; each question's states, with when they changed."""
     settings = TranscribeSettings(vocabulary=question_set.vocabulary)
     transcriber = LiveTranscriber(base_engine, settings)
-    worker = LiveWorker(transcriber, question_set, nlp, on_status=lambda status: None)
+    # The matcher `visit record --live` uses: words and meaning.
+    worker = LiveWorker(transcriber, question_set, nlp, on_status=lambda status: None,
+                        embedder=embedder)
     audio = load_audio(SAMPLE_AUDIO)
     changes: dict[str, list[tuple[str, float]]] = {}
     for start in range(0, len(audio), SAMPLE_RATE):
@@ -75,7 +77,7 @@ def test_states_change_in_order_within_the_latency_bounds(live_run, sample_truth
 
 
 def test_the_live_transcript_is_complete_and_gives_the_offline_findings(
-        live_run, question_set, nlp, sample_truth):
+        live_run, question_set, nlp, embedder, sample_truth):
     _, transcript, _ = live_run
     assert transcript.duration_s == pytest.approx(len(load_audio(SAMPLE_AUDIO)) / SAMPLE_RATE,
                                                   abs=0.05)
@@ -86,7 +88,7 @@ def test_the_live_transcript_is_complete_and_gives_the_offline_findings(
         assert phrase in text
     starts = [s.start for s in transcript.segments]
     assert starts == sorted(starts)
-    findings = analyze(transcript, question_set, nlp)
+    findings = analyze(transcript, question_set, nlp, embedder=embedder)
     assert {q.id: q.status for q in findings.questions} == sample_truth["questions"]
     assert findings.verdict == sample_truth["verdict"]
 
