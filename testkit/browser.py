@@ -8,8 +8,9 @@ import base64
 import json
 import re
 import subprocess
-import time
 from pathlib import Path
+
+from testkit.waiting import wait_until as wait_for  # noqa: F401  (the browser tests' name)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -17,7 +18,6 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run")
 PAPER_INCHES = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
-WAIT_S = 15  # loading a local page and its audio's metadata takes well under a second
 
 
 def start_chromium(profile: Path, width: int = 1000, height: int = 900):
@@ -32,18 +32,6 @@ def start_chromium(profile: Path, width: int = 1000, height: int = 900):
     options.add_argument(f"--window-size={width},{height}")
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # for fetched_urls
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
-def wait_for(condition, what: str, timeout_s: float = WAIT_S):
-    """Polls `condition()` until it returns something true; fails naming `what`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def fetched_urls(driver) -> list[str]:

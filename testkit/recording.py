@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio
 from testkit.paths import VISIT
+from testkit.waiting import WAIT_S, wait_until  # noqa: F401  (re-exported for the tests)
 
 CONSENT = ("--consent-by", "Dr. Brandt, Jane Doe")
 CHILD_TIMEOUT_S = 300  # generous: a child that has not ended by then has hung
-WAIT_S = 60  # generous: an event that has not come by then never will
-POLL_S = 0.1
 HEARD_CORRELATION = 0.95  # known speech found in a recording (measured 0.99 and more)
 ABSENT_CORRELATION = 0.5  # speech that was not recorded correlates far below this
 
-T = TypeVar("T")
 
 
 def start_recording(folder: Path, *args: str, env: dict | None = None,
@@ -40,19 +35,6 @@ def start_recording(folder: Path, *args: str, env: dict | None = None,
     # the recording starts with the spoken consent, and the patient is told what to say
     assert "Dr. Brandt and Jane Doe agreed" in line, before + line + child.stderr.read()
     return child
-
-
-def wait_until(condition: Callable[[], T], what: str, timeout_s: float = WAIT_S) -> T:
-    """Polls `condition()` until it returns something true, and returns it; fails naming
-    `what` only after a generous timeout (an event that never comes, not a slow one)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(POLL_S)
 
 
 def recorded_s(path: Path) -> float:
