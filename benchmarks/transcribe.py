@@ -1,7 +1,7 @@
 """Transcription benchmark: what each option costs and what it loses, side by side in one run.
 
     .venv/bin/python benchmarks/transcribe.py                       # every default option
-    .venv/bin/python benchmarks/transcribe.py --configs before guard --voices flite
+    .venv/bin/python benchmarks/transcribe.py --configs before default --voices flite
     .venv/bin/python benchmarks/transcribe.py --no-visit            # the sample visit only
 
 Recordings (all rendered or read at run time; nothing is downloaded):
