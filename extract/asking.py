@@ -79,7 +79,8 @@ class Target:
     replies: Terms  # an item's agreeing or refusing words: a sentence with one is a reply
 
     def concept_hits(self, lemmas: list[str]) -> int:
-        return sum(bool(group.found(lemmas)) for group in self.concepts)
+        present = set(lemmas)
+        return sum(group.any(lemmas, present) for group in self.concepts)
 
     def guarded(self, lemmas: list[str], slack: int) -> bool:
         needed = len(self.concepts)
@@ -88,7 +89,7 @@ class Target:
         hits = self.concept_hits(lemmas)
         # The last group names the thing asked about: it is never the one left out.
         return hits == needed or (needed >= 3 and hits >= needed - slack
-                                  and bool(self.concepts[-1].found(lemmas)))
+                                  and self.concepts[-1].any(lemmas))
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,16 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None]) -> list
         if side[index] == PRACTICE:
             continue
         found.append(_Candidate(index, index, sentence.norm))
+        asks = looks_like_question(sentence.norm)
         pieces = [p for p in _CLAUSE_BREAK.split(sentence.norm) if len(p.split()) >= CLAUSE_MIN_WORDS]
-        if len(pieces) > 1:
+        if asks and len(pieces) > 1:
             found += [_Candidate(index, index, piece) for piece in pieces]
         following = index + 1
+        # A pair only where one half is question-shaped: a question cut in two, or a short
+        # question leaning on the sentence before it (fewer texts to embed in a long visit).
         if (following < len(sentences) and sentences[following].turn == sentence.turn
-                and side[following] != PRACTICE):
+                and side[following] != PRACTICE
+                and (asks or looks_like_question(sentences[following].norm))):
             found.append(_Candidate(index, following,
                                     f"{sentence.norm} {sentences[following].norm}"))
     return found
@@ -151,23 +156,32 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
     floor = (settings.lexical_ask_similarity if lexical
              else settings.every_concept_similarity)
     found: dict[str, list[Asking]] = {t.id: [] for t in targets if t.id != LOOK_ALIKE}
+    # Wordings are listed target by target: each target's columns are one slice.
+    bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else []
+    slices = [slice(start, end) for start, end in zip(bounds, [*bounds[1:], len(owner)])]
+    asked_ids = [n for n, t in enumerate(targets) if t.id != LOOK_ALIKE]
+    lowest = min(threshold, floor)
     for candidate, row in zip(candidates, scores):
         if not len(row):
             continue
-        per_target = np.full(len(targets), -1.0)
-        best_wording = {}
-        for column, value in enumerate(row):
-            n = owner[column]
-            if value > per_target[n]:
-                per_target[n] = value
-                best_wording[n] = wordings[column]
-        order = np.argsort(-per_target)
-        lemmas = words(candidate.text)
+        per_target = np.array([row[part].max() for part in slices])
+        if max((per_target[n] for n in asked_ids), default=-1.0) < lowest:
+            continue  # close to nothing: the common case, decided without any word lookup
         question = looks_like_question(candidate.text)
-        for rank, n in enumerate(order):
+        if not question and per_target.max() < verbatim:
+            continue
+        lemmas = words(candidate.text)
+        guards: dict[int, bool] = {}
+
+        def guarded(m: int) -> bool:
+            if m not in guards:
+                guards[m] = targets[m].guarded(lemmas, settings.concept_slack)
+            return guards[m]
+
+        for n in np.argsort(-per_target):
             target = targets[n]
             similarity = float(per_target[n])
-            if target.id == LOOK_ALIKE or similarity < min(threshold, floor):
+            if target.id == LOOK_ALIKE or similarity < lowest:
                 continue
             if target.replies and not candidate.text.endswith("?") and target.replies.found(
                     lemmas):
@@ -176,20 +190,20 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
             # concept words are there.
             nearest_other = max((float(per_target[m]) for m in range(len(targets))
                                  if m != n and (lexical or targets[m].id == LOOK_ALIKE
-                                                or targets[m].guarded(lemmas,
-                                                                      settings.concept_slack))),
+                                                or guarded(m))),
                                 default=0.0)
-            every_concept = (len(target.concepts) >= 2
-                             and target.concept_hits(lemmas) == len(target.concepts))
-            close_enough = similarity >= threshold or (
-                every_concept and similarity >= floor)
             if similarity >= verbatim and similarity >= nearest_other:
                 pass
-            elif not (question and close_enough and target.guarded(lemmas, settings.concept_slack)
-                      and similarity - nearest_other >= margin):
-                continue
+            else:
+                if not question or similarity - nearest_other < margin or not guarded(n):
+                    continue
+                every_concept = (len(target.concepts) >= 2
+                                 and target.concept_hits(lemmas) == len(target.concepts))
+                if not (similarity >= threshold or (every_concept and similarity >= floor)):
+                    continue
+            wording = wordings[slices[n].start + int(np.argmax(row[slices[n]]))]
             _add(found[target.id], Asking(target.id, candidate.first, candidate.last,
-                                          round(similarity * 100, 1), best_wording[n]))
+                                          round(similarity * 100, 1), wording))
     _drop_borrowed_question_form(found, sentences)
     return {key: sorted(value, key=lambda a: a.first) for key, value in found.items()}
 

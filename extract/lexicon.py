@@ -101,12 +101,17 @@ class Terms:
     def found(self, text: str | list[str]) -> list[str]:
         """Every entry present in the text (normalised text, or its `words`), in list order."""
         lemmas = words(text) if isinstance(text, str) else text
-        raw = None
-        hits = []
-        for entry, pattern in self._patterns:
-            if self._at(lemmas, pattern, raw) is not None:
-                hits.append(entry)
-        return hits
+        present = set(lemmas)
+        return [entry for entry, pattern in self._patterns
+                if (pattern[0][1] or pattern[0][0] in present)
+                and self._at(lemmas, pattern, None) is not None]
+
+    def any(self, lemmas: list[str], present: set[str] | None = None) -> bool:
+        """Whether any entry is present: the same as bool(found(...)), stopping at the first."""
+        present = set(lemmas) if present is None else present
+        return any((pattern[0][1] or pattern[0][0] in present)
+                   and self._at(lemmas, pattern, None) is not None
+                   for _, pattern in self._patterns)
 
     def first(self, text: str | list[str]) -> str | None:
         found = self.found(text)
@@ -115,7 +120,10 @@ class Terms:
     def positions(self, lemmas: list[str]) -> list[tuple[int, int, str]]:
         """(first word, word after the last, entry) of every occurrence."""
         out = []
+        present = set(lemmas)
         for order, (entry, pattern) in enumerate(self._patterns):
+            if not (pattern[0][1] or pattern[0][0] in present):
+                continue
             n = len(pattern)
             for i in range(len(lemmas) - n + 1):
                 if all(_same(lemmas[i + k], pattern[k]) for k in range(n)):
