@@ -56,7 +56,11 @@ def sides(labels: Iterable[str | None], askers: Counter) -> dict[str, str]:
         else:
             result[label] = side
     if unknown:
-        asking = {label for label in unknown if askers.get(label, 0) > 0}
+        # The patient's side asks most: a clinician's own look-alike question or two do not
+        # make them the patient ("what percentage of the day do you have the pain?").
+        most = max((askers.get(label, 0) for label in unknown), default=0)
+        asking = {label for label in unknown
+                  if askers.get(label, 0) > 0 and askers.get(label, 0) * 2 >= most}
         for label in unknown:
             if label in asking:
                 result[label] = PATIENT
