@@ -2,8 +2,9 @@
 
 Floors a little under what the analyzer reaches (benchmarks/extract.py prints the full
 tables, with leave-one-writer-out cross-validation); overclaims, answered or partial where
-the label is lower, may not happen at all. The corpus is not in this repository: CI lays
-shared/ beside the clone, and a missing corpus fails here rather than skipping.
+the label is lower, may not exceed the one the analyzer still makes. The corpus is not in
+this repository: CI lays shared/ beside the clone, and a missing corpus fails here rather
+than skipping.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ class Floor:
     overclaims: int  # at most
 
 
-# Measured with benchmarks/extract.py at the end of the session that set them (README,
-# "Matching benchmark"), and set a little lower so a rerun's noise does not fail them.
+# Measured with benchmarks/extract.py at 00:03 UTC on 2 December 2026 (README, "Matching
+# benchmark"): no labels 0.911 status, 1 overclaim, asked F1 0.972, key facts 0.836, 18
+# verdicts; labels 0.922, 1, 0.968, 0.874, 20. Floors a few statuses lower. The one overclaim
+# left is a ceiling, not the goal: the target is 0.
 FLOORS = {
-    "no-labels": Floor(status_accuracy=0.75, asked_f1=0.90, key_facts=0.75, verdicts=12,
-                       overclaims=8),
-    "labels": Floor(status_accuracy=0.75, asked_f1=0.90, key_facts=0.75, verdicts=12,
-                    overclaims=8),
+    "no-labels": Floor(status_accuracy=0.88, asked_f1=0.95, key_facts=0.80, verdicts=16,
+                       overclaims=1),
+    "labels": Floor(status_accuracy=0.89, asked_f1=0.95, key_facts=0.84, verdicts=18,
+                    overclaims=1),
 }
 
 
