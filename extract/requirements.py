@@ -140,6 +140,8 @@ def proportion(sentences, evidence: Evidence, about: About) -> Judgement:
 
 _PRONOUN = re.compile(r"^(that|this|it|those|these|them|one|the injection|the procedure)\b")
 OBJECT_WORDS = 3  # "a candidate for <up to 3 words>": what the decision is about
+_HYPOTHETICAL = re.compile(r"\b(whether|if)\b")
+HYPOTHETICAL_CHARS = 24  # "whether you'd" / "if you were a": a question, not a decision
 REASON_SENTENCES = 3  # a decision's reason: its own sentence or the two after it
 
 
@@ -151,6 +153,9 @@ def _decisions_about(text: str, terms: Terms, subject: Terms) -> list[str]:
         for match in re.finditer(rf"\b{re.escape(entry)}\b(?: for ((?:\S+ ?){{1,{OBJECT_WORDS}}}))?",
                                  text):
             thing = match.group(1)
+            before = text[max(0, match.start() - HYPOTHETICAL_CHARS):match.start()]
+            if _HYPOTHETICAL.search(before):
+                continue  # "I don't know enough to say whether you'd qualify": no decision
             if thing is None or _PRONOUN.match(thing) or subject.found(thing):
                 found.append(entry)
                 break
