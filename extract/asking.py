@@ -34,7 +34,7 @@ from extract.lexicon import Terms, words
 from extract.normalize import normalize
 from extract.sentences import Sentence, plain
 from extract.settings import AnalyzerSettings
-from extract.turns import PRACTICE
+from extract.turns import PATIENT, PRACTICE
 
 LOOK_ALIKE = "look-alike"  # the target id of the question set's look-alike wordings
 _QUESTION_START = re.compile(
@@ -50,6 +50,21 @@ _REPORTED = re.compile(r"\b(asks?|asking|wants? to know|like to know|wondering|w
                        r"tell me|tell us|could you tell)\b")
 _CLAUSE_BREAK = re.compile(r",? (?:and|or|but|plus) (?=(?:what|which|how|if|am|could|can|do|"
                            r"does|did|is|are|would|will|whether)\b)|; ")
+# A sentence that ends like a statement with no clause opening like a question, from a
+# speaker not known to be the patient's, is no verbatim reading of a wording that is a
+# question: it is the surgeon echoing the question's words in the reply ("My revision rate
+# at five years is about eight percent."), however close to the wording. (A request read
+# out, "I'd like a written comparison...", is a statement and still reads its wording.) A list read aloud ("Two, what percentage of patients
+# ... improve without surgery.") opens a clause like a question, so it still counts.
+_QUESTION_OPENING = re.compile(
+    r"(?:^|[,;:] |\band |\bso |\bbut |\balso )(?:what|which|how|whether|why|when|where|who|"
+    r"is|are|do|does|did|can|could|would|will|should|have|has|am|if)\b")
+
+
+def _statement(text: str) -> bool:
+    return re.search(r"[.!]$", text.rstrip()) is not None and not _QUESTION_OPENING.search(text)
+
+
 CLAUSE_MIN_WORDS = 4  # a clause shorter than this is not tried on its own
 RUN_ON_MIN_WORDS = 16  # a "sentence" this long may be a question and its reply run together
 #                      (a recogniser that wrote no punctuation, and no pause between turns)
@@ -192,7 +207,11 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
                                  if m != n and (lexical or targets[m].id == LOOK_ALIKE
                                                 or guarded(m))),
                                 default=0.0)
-            if similarity >= verbatim and similarity >= nearest_other:
+            wording = wordings[slices[n].start + int(np.argmax(row[slices[n]]))]
+            if (similarity >= verbatim and similarity >= nearest_other
+                    and (question or side[candidate.first] == PATIENT
+                         or not _QUESTION_OPENING.search(wording)
+                         or not _statement(candidate.text))):
                 pass
             else:
                 if not question or similarity - nearest_other < margin or not guarded(n):
@@ -201,7 +220,6 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
                                  and target.concept_hits(lemmas) == len(target.concepts))
                 if not (similarity >= threshold or (every_concept and similarity >= floor)):
                     continue
-            wording = wordings[slices[n].start + int(np.argmax(row[slices[n]]))]
             _add(found[target.id], Asking(target.id, candidate.first, candidate.last,
                                           round(similarity * 100, 1), wording))
     _drop_borrowed_question_form(found, sentences)
