@@ -23,7 +23,6 @@ Overclaims are answered or partial where the label is lower: they must be 0.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import statistics
@@ -397,25 +396,16 @@ def one_hour(use_embedder: bool) -> list[str]:
 
 # --- --audio: own visits spoken with espeak-ng, through `visit process` -----------------
 
-def _make_sample():
-    """samples/make_sample.py, which renders a script with espeak-ng (not a package)."""
-    spec = importlib.util.spec_from_file_location("make_sample",
-                                                  REPO / "samples" / "make_sample.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def render_consultation(consultation: Consultation, folder: Path) -> Path:
-    """Speak a consultation with espeak-ng: the surgeon's voice for clinic staff, the
-    patient's for the patient and companions. Returns the mp3."""
+    """Speak a consultation with espeak-ng (testkit.speech): the surgeon's voice for clinic
+    staff, the patient's for the patient and companions. Returns the WAV."""
+    from testkit.speech import speak
+
     staff = ("SURGEON", "NURSE", "PA")
-    script = [f"{'SURGEON' if speaker in staff else 'PATIENT'}: {words}"
-              for speaker, words in consultation.turns]
+    spoken = speak([("surgeon" if speaker in staff else "patient", words)
+                    for speaker, words in consultation.turns])
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "script.txt").write_text("\n".join(script) + "\n", encoding="utf-8")
-    _make_sample().render(folder)
-    return folder / "visit.mp3"
+    return spoken.write(folder / "visit.wav")
 
 
 def audio_check(count: int) -> list[str]:

@@ -43,8 +43,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-SAMPLE_DIR = REPO / "samples" / "sample-visit"
-SAMPLE_AUDIO = SAMPLE_DIR / "visit.mp3"
+from testkit.paths import SAMPLE_AUDIO, SAMPLE_DIR  # noqa: E402
+
 CORPUS = REPO.parent / "shared" / "corpus" / "cases"
 # Four writers, 2,900 words: about 18 minutes per voice set, 37 minutes with both. Three
 # short ones, and a4-01 for its long answers (100+ words a turn), where skips happen.
