@@ -18,6 +18,7 @@ Every threshold is a field of extract.settings.AnalyzerSettings.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -76,6 +77,16 @@ def compile_question_set(question_set: QuestionSet) -> Compiled:
                for q in question_set.questions})
     _COMPILED[id(question_set)] = compiled
     return compiled
+
+
+def _as_said(fact: str, said: str) -> str:
+    """A fact as the reply said it: an entry matched by its start ("herniat*") is shown as
+    the word the surgeon used ("herniated"), never with the question set's wildcard."""
+    if not fact.endswith("*"):
+        return fact
+    stem = fact.rstrip("*")
+    found = re.search(rf"\b{re.escape(stem)}\w*", said, flags=re.IGNORECASE)
+    return found.group(0).lower() if found else stem
 
 
 def _span(sentences) -> Span:
@@ -166,7 +177,8 @@ class _Analysis:
                       low_confidence=any(s.low_confidence for s in sentences),
                       answer_confidence=confidence)
         if verdict.met:
-            facts = ", ".join(dict.fromkeys(verdict.facts))
+            said = " ".join(s.text for s in sentences)
+            facts = ", ".join(dict.fromkeys(_as_said(fact, said) for fact in verdict.facts))
             return QuestionFinding(**common, status="answered", evidence="The reply gives what "
                                    f"the question asks for ({facts}).")
         if verdict.bare_decision:
