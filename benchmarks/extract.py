@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/extract.py             # every table, for the README (minutes)
     .venv/bin/python benchmarks/extract.py --quick     # the analyzer's loop: ../shared/corpus
-                                                       # with and without speaker labels, and
-                                                       # every question it gets wrong
+                                                       # with and without speaker labels, every
+                                                       # question it gets wrong, and under each
+                                                       # wrong verdict why (artifacts, items,
+                                                       # numbers, red flags: predicted, label)
     .venv/bin/python benchmarks/extract.py --mistakes  # ...every disagreement, in every table
     .venv/bin/python benchmarks/extract.py --audio 4   # ...and 4 own visits spoken, through Whisper
 

@@ -365,10 +365,18 @@ def score_case(case: Case, findings: Findings, rendered: Rendered | None = None)
                 line += f"; key facts missing {missing}"
             score.mistakes.append(line)
 
-    def check(predicted, truth, what: str) -> bool:
+    # Disagreements below the verdict (numbers, items, red flags, artifacts): listed under a
+    # wrong verdict, to show why it is wrong; on their own when the verdict is right.
+    why: list[str] = []
+
+    def check(predicted, truth, what: str, said: str = "", into: list | None = None) -> bool:
         if predicted != truth:
-            score.mistakes.append(f"{case.id} {what}: predicted {predicted}, label {truth}")
+            (score.mistakes if into is None else into).append(
+                f"{case.id} {what}: predicted {predicted}, label {truth}{said}")
         return predicted == truth
+
+    def quoted(span) -> str:
+        return f' ("{span.text}")' if span is not None else ""
 
     for procedure in findings.procedures:
         if procedure.id in PROCEDURES:
@@ -383,21 +391,40 @@ def score_case(case: Case, findings: Findings, rendered: Rendered | None = None)
         score.numbers_total += 1
         score.numbers_right += same
         if not same:
-            score.mistakes.append(f"{case.id} {key}: predicted {predicted}, label {truth}")
-    outcomes = {item.id: item.outcome for item in findings.items}
-    for what, predicted, truth in (
-            ("cost discussed", outcomes.get("cost", "not_discussed") != "not_discussed",
+            quote = next((q for q in said.quotes if predicted is not None
+                          and f"{float(predicted):g}" in normalize(q.text)), None)
+            why.append(f"{case.id} {key}: predicted {predicted}, label {truth}{quoted(quote)}")
+    items = {item.id: item for item in findings.items}
+    outcomes = {key: item.outcome for key, item in items.items()}
+    for what, item, predicted, truth in (
+            ("cost discussed", "cost", outcomes.get("cost", "not_discussed") != "not_discussed",
              labels.cost_discussed),
-            ("written comparison agreed", outcomes.get("comparison") == "agreed",
+            ("written comparison agreed", "comparison", outcomes.get("comparison") == "agreed",
              labels.written_comparison_agreed),
-            ("referral given", outcomes.get("referral") == "agreed", labels.referral_given)):
+            # Any referral for a second opinion, a surgeon's included (the artifact needs
+            # a non-surgical one).
+            ("referral given", "referral", outcomes.get("referral") in ("agreed", "other_surgeon"),
+             labels.referral_given)):
+        found = items.get(item)
+        said_item = (f" [{found.outcome}]{quoted(found.quote)}" if found else "")
         score.items_total += 1
-        score.items_right += check(predicted, truth, what)
-    kinds = sorted({f.kind for f in findings.red_flags} & set(LABELLED_RED_FLAGS))
-    score.red_flags_right += check(kinds, sorted(labels.red_flags), "red flags")
+        score.items_right += check(predicted, truth, what, said_item, why)
+    flags = [f for f in findings.red_flags if f.kind in LABELLED_RED_FLAGS]
+    kinds = sorted({f.kind for f in flags})
+    score.red_flags_right += check(
+        kinds, sorted(labels.red_flags), "red flags",
+        "".join(f' ({f.kind}: "{f.text}")' for f in flags if f.kind not in labels.red_flags),
+        why)
     for key in ARTIFACTS:
         score.artifacts_total += 1
         score.artifacts_right += check(getattr(findings.artifacts, key), labels.artifacts[key],
-                                       f"artifact {key}")
-    score.verdicts_right += check(findings.verdict, labels.verdict, "verdict")
+                                       f"artifact {key}", into=why)
+    verdict_right = findings.verdict == labels.verdict
+    score.verdicts_right += verdict_right
+    if verdict_right:
+        score.mistakes += why
+    else:
+        score.mistakes.append(f"{case.id} verdict: predicted {findings.verdict}, label "
+                              f"{labels.verdict}" + "".join(f"\n      {line.split(' ', 1)[1]}"
+                                                            for line in why))
     return score
