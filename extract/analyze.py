@@ -23,11 +23,11 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from extract.asking import LOOK_ALIKE, Asking, Target, find_askings, split_run_ons
-from extract.findings import Artifacts, Asked, Findings, QuestionFinding, Span
+from extract.findings import ArtifactFinding, Asked, Findings, QuestionFinding, Span
 from extract.items import ItemJudge
 from extract.lexicon import Terms
 from extract.negation import asserted, refuses_to_quantify
-from extract.questionset import Question, QuestionSet
+from extract.questionset import Artifact, Question, QuestionSet
 from extract.replies import Replies, Reply
 from extract.requirements import About, Evidence, judge
 from extract.sentences import Sentence, split_sentences
@@ -198,30 +198,36 @@ class _Analysis:
     def findings(self) -> Findings:
         questions = tuple(self.question(q) for q in self.qs.questions)
         items = tuple(self.items.item(i) for i in self.qs.items)
-        numbers_said = self.items.surgeon_numbers()
-        outcome = {i.id: i.outcome for i in items}
-        critical = [q for q in questions
-                    if any(c.critical and c.id == q.id for c in self.qs.questions)]
-        artifacts = Artifacts(
-            written_comparison=outcome.get("comparison") == "agreed",
-            five_answers=all(q.status == "answered" for q in questions),
-            volume_and_revision=numbers_said.fusions_per_year is not None
-            and numbers_said.revision_rate_5yr_pct is not None,
-            referral=outcome.get("referral") == "agreed",
-            delay_risk_understood=bool(critical) and all(q.status == "answered"
-                                                         for q in critical),
-        )
+        numbers = self.items.numbers()
+        artifacts = tuple(
+            ArtifactFinding(a.id, artifact_present(a, self.qs, questions, items, numbers))
+            for a in self.qs.artifacts)
         return Findings(
-            question_set=self.qs.name, questions=questions, procedures=self.items.procedures(),
-            surgeon_numbers=numbers_said, red_flags=self.items.red_flags(items, questions),
-            items=items, artifacts=artifacts, verdict=verdict_for(artifacts),
-            goal=self.items.goal())
+            question_set=self.qs.name, question_set_file=self.qs.source, questions=questions,
+            procedures=self.items.procedures(), numbers=numbers,
+            red_flags=self.items.red_flags(items, questions), items=items, artifacts=artifacts,
+            verdict=verdict_for(sum(a.present for a in artifacts), self.qs), goal=self.items.goal())
 
 
-def verdict_for(artifacts: Artifacts) -> str:
-    if artifacts.count == 5:
-        return "equipped"
-    return "partial" if artifacts.count >= 3 else "second_consultation_warranted"
+def artifact_present(artifact: Artifact, question_set: QuestionSet, questions, items,
+                     numbers) -> bool:
+    """Whether the findings meet the artifact's rule (questionset.ARTIFACT_RULES)."""
+    if artifact.needs == "all_questions":
+        return all(q.status == "answered" for q in questions)
+    if artifact.needs in ("critical_questions", "questions"):
+        wanted = (set(artifact.ids) if artifact.needs == "questions"
+                  else {q.id for q in question_set.questions if q.critical})
+        chosen = [q for q in questions if q.id in wanted]
+        return bool(chosen) and all(q.status == "answered" for q in chosen)
+    if artifact.needs == "item":
+        return any(i.id == artifact.ids[0] and i.outcome in artifact.outcomes for i in items)
+    said = {n.id for n in numbers if n.value is not None}
+    return set(artifact.ids) <= said
+
+
+def verdict_for(count: int, question_set: QuestionSet) -> str:
+    """The first of the set's verdicts whose `at_least` the artifacts in hand reach."""
+    return next(v.id for v in question_set.verdicts if count >= v.at_least)
 
 
 def analyze_sentences(sentences: tuple[Sentence, ...], question_set: QuestionSet, *,

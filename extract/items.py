@@ -1,4 +1,4 @@
-"""The rest of the visit: items (comparison, referral, cost...), the surgeon's numbers,
+"""The rest of the visit: items (comparison, referral, cost...), the practitioner's numbers,
 procedures, red flags and the goal, each judged on the whole reply, not one sentence.
 
 - A referral is agreed when the reply agrees to refer (in any of its sentences) and names a
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 
-from extract.findings import ItemFinding, ProcedureFinding, RedFlag, Span, SurgeonNumbers
+from extract.findings import ItemFinding, NumberFinding, ProcedureFinding, RedFlag, Span
 from extract.lexicon import Terms
 from extract.negation import asserted
 from extract.normalize import numbers, percentages
 from extract.phrases import ALIAS_FUZZY_MIN_CHARS, PHRASE_CUTOFF, FUZZY_MIN_CHARS, Phrases
-from extract.questionset import Item
+from extract.questionset import Item, Number
 from extract.requirements import fraction_percent
 from extract.turns import PATIENT
 
@@ -82,7 +82,7 @@ class ItemJudge:
             other = [s for s in replies if not_counts.first(s)] if agreeing else []
             other = other or self._offered(agree, not_counts)
             if other:
-                return ItemFinding(item.id, "other_surgeon", asked, _span(other[:1]))
+                return ItemFinding(item.id, "not_counting", asked, _span(other[:1]))
         elif agreeing:
             return ItemFinding(item.id, "agreed", asked, _span((agreeing[0],)))
         if replies:
@@ -101,30 +101,29 @@ class ItemJudge:
                 return sorted({sentence, named}, key=lambda s: s.index)
         return []
 
-    # The surgeon's numbers
+    # The practitioner's numbers
 
-    def _number_said(self, item_id: str, kind: str) -> tuple[float | None, Span | None]:
-        item = self.qs.item(item_id)
-        if item is None:
-            return None, None
+    def _number_said(self, number: Number) -> tuple[float | None, Span | None]:
+        item = self.qs.item(number.id)
         said = Phrases(item.said, PHRASE_CUTOFF, ALIAS_FUZZY_MIN_CHARS)
         replies = self._replies(item)
         stating = [s for s in self.sentences if item.said and said.first(s)
                    and self._practice(s.index)]
         for sentence in [*replies[:2], *stating]:
-            value = _number_of_kind(sentence.norm, kind, stated=sentence not in replies[:2])
+            value = _number_of_kind(sentence.norm, number.kind,
+                                    stated=sentence not in replies[:2])
             if value is not None:
                 return value, _span((sentence,))
         return None, None
 
-    def surgeon_numbers(self) -> SurgeonNumbers:
-        fusions, fusions_quote = self._number_said("volume", "count")
-        revision, revision_quote = self._number_said("revision", "percent")
-        not_fused, not_fused_quote = self._number_said("not_fused", "percent")
-        quotes = tuple(q for q in (fusions_quote, revision_quote, not_fused_quote) if q)
-        return SurgeonNumbers(fusions_per_year=int(fusions) if fusions is not None else None,
-                              revision_rate_5yr_pct=revision, pct_not_fused=not_fused,
-                              quotes=tuple(dict.fromkeys(quotes)))
+    def numbers(self) -> tuple[NumberFinding, ...]:
+        found = []
+        for number in self.qs.numbers:
+            value, quote = self._number_said(number)
+            if value is not None and number.kind != "percent":
+                value = int(value)
+            found.append(NumberFinding(number.id, value, quote))
+        return tuple(found)
 
     # Procedures, red flags, the goal
 
@@ -150,27 +149,26 @@ class ItemJudge:
             for position, sentence in enumerate(self.sentences):
                 if not self._practice(position) or not asserted(terms, sentence.norm):
                     continue
-                if rule.kind == "not_candidate_no_reason":
+                if rule.needs_reason:
                     following = self.sentences[position:position + REASON_WINDOW_SENTENCES]
                     if reasons.found(" ".join(s.norm for s in following)):
                         continue
                 raised.add(rule.kind)
                 flags.append(RedFlag(rule.kind, round(sentence.start, 2), round(sentence.end, 2),
                                      sentence.text, rule.why))
-        rule = self.qs.red_flag("not_candidate_no_reason")
+        rule = next((r for r in self.qs.red_flags if r.needs_reason), None)
         for question in questions:
-            if (rule and "not_candidate_no_reason" not in raised and question.status == "partial"
+            if (rule and rule.kind not in raised and question.status == "partial"
                     and question.evidence.startswith("The reply gave a decision")
                     and question.answer is not None
                     and re.search(r"\b(not|n't|no)\b", question.answer.text.lower())):
                 flags.append(RedFlag(rule.kind, question.answer.start, question.answer.end,
                                      question.answer.text, rule.why))
-        for item, kind in (("comparison", "refused_comparison"), ("referral", "refused_referral")):
-            finding = next((i for i in items if i.id == item), None)
-            rule = self.qs.red_flag(kind)
-            if finding and finding.outcome == "refused" and finding.quote:
-                flags.append(RedFlag(kind, finding.quote.start, finding.quote.end,
-                                     finding.quote.text, rule.why if rule else ""))
+        for item, finding in zip(self.qs.items, items):
+            rule = self.qs.red_flag(item.refused_flag) if item.refused_flag else None
+            if rule and finding.outcome == "refused" and finding.quote:
+                flags.append(RedFlag(rule.kind, finding.quote.start, finding.quote.end,
+                                     finding.quote.text, rule.why))
         return tuple(sorted(flags, key=lambda f: f.start))
 
     def goal(self) -> Span | None:
@@ -180,17 +178,18 @@ class ItemJudge:
 
 
 def _number_of_kind(text: str, kind: str, stated: bool) -> float | None:
-    """A percentage (or a fraction said as one), or a yearly count, in normalised text.
+    """A percentage (or a fraction said as one), or a count, in normalised text
+    (questionset.NUMBER_KINDS).
 
-    `stated`: the sentence was not a reply to the item's question, so it must say by itself
-    that the count is yearly.
+    `stated`: the sentence was not a reply to the item's question, so a "per_year" count
+    must say by itself that it is yearly.
     """
     if kind == "percent":
         found = percentages(text)
         if found:
             return found[0]
         return fraction_percent(text)
-    if stated and not YEAR.search(text):
+    if kind == "per_year" and stated and not YEAR.search(text):
         return None
     years = {float(n) for n in re.findall(r"(\d+) years?\b", text)}
     counts = [n for n in numbers(text) if f"{n:g}%" not in text and n >= 1 and n not in years]

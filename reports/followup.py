@@ -2,7 +2,9 @@
 the visit left open (questions.md: "email the unanswered questions to the practice and ask for
 a written reply").
 
-Pure: takes Findings, returns the text; the command line writes the file.
+Pure: takes Findings and the question set they were made with, returns the text; the command
+line writes the file. Every request line is the set's own wording (`request` of its items and
+numbers).
 """
 
 from __future__ import annotations
@@ -11,10 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from extract.findings import Findings, QuestionFinding
+from extract.questionset import QuestionSet
 from reports.render import environment
-
-NOTHING_TO_FOLLOW_UP = ("Nothing to follow up: all your questions were answered, and you have "
-                        "the written comparison, the surgeon's numbers and the referral.")
 
 
 @dataclass(frozen=True)
@@ -23,36 +23,36 @@ class OpenRequests:
 
     asked: tuple[QuestionFinding, ...]  # asked, and deflected or answered only in part
     not_asked: tuple[QuestionFinding, ...]
-    comparison: bool  # the written treatment comparison is missing
-    referral: bool  # no referral to a non-surgical specialist
-    fusions_per_year: bool  # the surgeon's numbers that were not said
-    revision_rate: bool
-
-    @property
-    def others(self) -> bool:
-        return self.comparison or self.referral or self.fusions_per_year or self.revision_rate
+    others: tuple[str, ...]  # the set's request lines for the missing artifacts' items, numbers
 
     @property
     def empty(self) -> bool:
         return not (self.asked or self.not_asked or self.others)
 
 
-def open_requests(findings: Findings) -> OpenRequests:
-    numbers = findings.surgeon_numbers
+def open_requests(findings: Findings, question_set: QuestionSet) -> OpenRequests:
+    others: list[str] = []
+    for artifact in question_set.artifacts:
+        if findings.artifact(artifact.id):
+            continue
+        if artifact.needs == "item":
+            item = question_set.item(artifact.ids[0])
+            others.append(item.request if item else "")
+        elif artifact.needs == "numbers":
+            others += [n.request for n in question_set.numbers
+                       if n.id in artifact.ids and findings.number(n.id) is None]
     return OpenRequests(
         asked=tuple(q for q in findings.questions if q.status in ("unanswered", "partial")),
         not_asked=tuple(q for q in findings.questions if q.status == "not_asked"),
-        comparison=not findings.artifacts.written_comparison,
-        referral=not findings.artifacts.referral,
-        fusions_per_year=numbers.fusions_per_year is None,
-        revision_rate=numbers.revision_rate_5yr_pct is None,
+        others=tuple(dict.fromkeys(line for line in others if line)),
     )
 
 
-def draft_followup(findings: Findings, *, visit_date: date | None = None) -> str:
+def draft_followup(findings: Findings, question_set: QuestionSet, *,
+                   visit_date: date | None = None) -> str:
     """The email, ready to paste; or one sentence saying there is nothing to follow up."""
-    still_open = open_requests(findings)
+    still_open = open_requests(findings, question_set)
     if still_open.empty:
-        return NOTHING_TO_FOLLOW_UP + "\n"
+        return question_set.wording.nothing_to_follow_up + "\n"
     return environment("txt").get_template("followup.txt").render(
         open=still_open, visit_date=visit_date)

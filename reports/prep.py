@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from extract.questionset import Item, QuestionSet
-from reports.render import ARTIFACTS, environment
+from reports.render import environment
 
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}  # --paper choice -> CSS @page size
 CONSENT_SENTENCE = ("I'd like to record our conversation so I can remember your answers "
@@ -40,4 +40,6 @@ def render_prep_html(data: PrepInput) -> str:
         procedures=questions.procedures,
         items=[item_wording(item) for item in questions.items],
         goal=data.goal or questions.goal_example, goal_is_example=not data.goal,
-        consent=CONSENT_SENTENCE, artifacts=ARTIFACTS, page_size=PAPER_SIZES[data.paper])
+        consent=CONSENT_SENTENCE, artifacts=questions.artifacts,
+        verdict_hints=" ".join(v.checklist for v in questions.verdicts if v.checklist),
+        reminder=questions.wording.prep_reminder, page_size=PAPER_SIZES[data.paper])

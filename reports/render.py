@@ -18,6 +18,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from extract.findings import Findings, Span
+from extract.questionset import QuestionSet
 from extract.transcript import Transcript, clock
 
 STATUS_LABELS = {
@@ -28,25 +29,10 @@ STATUS_LABELS = {
 }
 # Shown beside each label so a status never depends on colour (print, colour blindness).
 STATUS_SYMBOLS = {"answered": "✓", "partial": "◐", "unanswered": "✗", "not_asked": "–"}
-VERDICT_HEADLINES = {"equipped": "Yes", "partial": "Partly",
-                     "second_consultation_warranted": "Not yet"}
-VERDICT_LABELS = {
-    "equipped": "You have what you need to make an informed decision.",
-    "partial": "You got some of what you came for. A few things are still missing.",
-    "second_consultation_warranted": "The visit did not give you enough information. "
-                                     "Get a second consultation before scheduling any surgery.",
-}
-RED_FLAG_LABELS = {
-    "dismissal": "Non-surgical options dismissed",
-    "not_candidate_no_reason": "\"Not a candidate\" without a reason",
-    "same_day_pressure": "Pressure to decide today",
-    "refused_comparison": "Written comparison refused",
-    "refused_referral": "Referral refused",
-}
 OUTCOME_LABELS = {
     "agreed": "Agreed",
     "refused": "Refused",
-    "other_surgeon": "Only a referral to another surgeon, not to a non-surgical specialist",
+    "not_counting": "Agreed, but not with someone who counts for this request",
     "said": "Answered",
     "not_discussed": "Not discussed",
 }
@@ -56,59 +42,9 @@ MACHINE_NOTE = ("This transcript was made by a computer and may contain errors: 
 
 
 @dataclass(frozen=True)
-class Artifact:
-    """One of the five things a visit like this should give the patient (questions.md)."""
-
-    key: str  # the field of extract.findings.Artifacts
-    label: str
-    todo: str  # what to do when it is missing
-
-
-ARTIFACTS = (
-    Artifact("written_comparison", "A written comparison of surgery and non-surgical options",
-             "Ask the practice to put the comparison (the surgery and two non-surgical "
-             "alternatives, with the expected outcome of each) on your after-visit summary."),
-    Artifact("five_answers", "Clear answers to all five of your questions",
-             "Ask the practice to answer the open questions in writing; practices usually "
-             "answer in 3-5 business days."),
-    Artifact("volume_and_revision", "The surgeon's own numbers: fusions per year and revision rate",
-             "Ask the office, in writing, for the surgeon's number of fusions at your level "
-             "each year and their personal revision rate at 5 years."),
-    Artifact("referral", "A referral to a non-surgical spine specialist",
-             "Ask for a referral to a physiatrist, an interventional pain specialist or a "
-             "regenerative spine practice: not to another surgeon."),
-    Artifact("delay_risk_understood", "A number for the risk of waiting six months",
-             "Ask again, in writing, for the realistic risk of permanent damage if you wait six "
-             "months: a number or a range, such as \"under 1 in 100\"."),
-)
-
-
-@dataclass(frozen=True)
-class SurgeonNumber:
-    item: str  # the id of the question-set item where it is asked
-    field: str  # the field of extract.findings.SurgeonNumbers
-    label: str
-    unit: str
-    meaning: str  # what the number tells a patient (questions.md)
-
-
-SURGEON_NUMBERS = (
-    SurgeonNumber("volume", "fusions_per_year", "Fusions per year", " a year",
-                  "More than 50 a year counts as high volume."),
-    SurgeonNumber("revision", "revision_rate_5yr_pct", "Revision rate at 5 years", "%",
-                  "How often this surgeon's fusions needed another operation within 5 years."),
-    SurgeonNumber("not_fused", "pct_not_fused", "Patients evaluated who are not fused", "%",
-                  "\"Almost none\" marks a practice that leans to fusion; 30-40% one that "
-                  "refers patients to other treatments."),
-)
-OTHER_REQUESTS = {"cost": "Cost and prior authorization", "comparison": "Written comparison",
-                  "referral": "Referral for a second opinion"}
-REQUEST_MET = {"cost": ("said",), "comparison": ("agreed",), "referral": ("agreed",)}
-
-
-@dataclass(frozen=True)
 class ReportInput:
     findings: Findings
+    question_set: QuestionSet  # the set the findings were made with: its wording is the report's
     transcript: Transcript | None
     audio_name: str | None  # the recording's file name, relative to the report
     markers: tuple[dict, ...] = ()  # {"time": seconds, "note": str} from the manifest
@@ -142,41 +78,54 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def number_rows(findings: Findings) -> tuple[NumberRow, ...]:
+def number_rows(findings: Findings, question_set: QuestionSet) -> tuple[NumberRow, ...]:
     items = {i.id: i for i in findings.items}
     rows = []
-    for number in SURGEON_NUMBERS:
-        value = getattr(findings.surgeon_numbers, number.field)
-        item = items.get(number.item)
-        rows.append(NumberRow(label=number.label, meaning=number.meaning,
+    for number in question_set.numbers:
+        value = findings.number(number.id)
+        item = items.get(number.id)
+        rows.append(NumberRow(label=number.name, meaning=number.meaning,
                               value=None if value is None else _number(value) + number.unit,
                               quote=item.quote if item else None))
     return tuple(rows)
 
 
-def request_rows(findings: Findings) -> tuple[RequestRow, ...]:
-    return tuple(
-        RequestRow(id=i.id, label=OTHER_REQUESTS[i.id],
-                   outcome=OUTCOME_LABELS.get(i.outcome, i.outcome.replace("_", " ")),
-                   met=i.outcome in REQUEST_MET[i.id], quote=i.quote)
-        for i in findings.items if i.id in OTHER_REQUESTS)
+def request_rows(findings: Findings, question_set: QuestionSet) -> tuple[RequestRow, ...]:
+    """The items the set names for the report, with whether the patient got what they asked."""
+    rows = []
+    for finding in findings.items:
+        item = question_set.item(finding.id)
+        if item is None or not item.name:
+            continue
+        outcome = (item.not_counting if finding.outcome == "not_counting" and item.not_counting
+                   else OUTCOME_LABELS.get(finding.outcome, finding.outcome.replace("_", " ")))
+        rows.append(RequestRow(id=finding.id, label=item.name, outcome=outcome,
+                               met=finding.outcome in item.met, quote=finding.quote))
+    return tuple(rows)
 
 
-def next_steps(findings: Findings, *, email_on_page: bool = False) -> tuple[str, ...]:
+def red_flag_labels(question_set: QuestionSet) -> dict[str, str]:
+    """Each red flag's heading: the set's label, else its kind in words."""
+    return {r.kind: r.label or r.kind.replace("_", " ").capitalize()
+            for r in question_set.red_flags}
+
+
+def next_steps(findings: Findings, question_set: QuestionSet, *,
+               email_on_page: bool = False) -> tuple[str, ...]:
     """What the patient does now, most important first, in plain words."""
     steps = []
-    if findings.artifacts.count < len(ARTIFACTS):
+    if findings.artifact_count < len(findings.artifacts):
         email = (f"the email further down this page to the practice (it is also saved as "
                  f"{FOLLOWUP_FILE})" if email_on_page
                  else f"the email in {FOLLOWUP_FILE} (in this folder) to the practice")
         steps.append(f"Send {email}. It asks, politely and in writing, for everything marked "
                      "Missing below.")
-    if findings.verdict == "second_consultation_warranted":
-        steps.append("Do not schedule surgery yet: get a second consultation first.")
+    verdict = question_set.verdict(findings.verdict)
+    if verdict is not None and verdict.next_step:
+        steps.append(verdict.next_step)
     if findings.red_flags:
-        steps.append("Read the warning signs below before you decide anything. Elective spine "
-                     "surgery never has to be decided on the same day.")
-    steps.append("Bring this report and the recording to your second opinion.")
+        steps.append(question_set.wording.red_flags_step)
+    steps.append(question_set.wording.last_step)
     return tuple(steps)
 
 
@@ -236,7 +185,7 @@ def environment(kind: str) -> Environment:
     env.filters.update(clock=clock, wrap=_wrap, long_date=long_date)
     env.tests["same_words_as"] = same_words
     env.globals.update(status_labels=STATUS_LABELS, status_symbols=STATUS_SYMBOLS,
-                       red_flag_labels=RED_FLAG_LABELS, machine_note=MACHINE_NOTE)
+                       machine_note=MACHINE_NOTE)
     return env
 
 
@@ -249,23 +198,25 @@ def same_words(said: str, written: str) -> bool:
 
 
 def _context(data: ReportInput, kind: str) -> dict:
-    findings = data.findings
-    present = findings.artifacts
+    findings, question_set = data.findings, data.question_set
+    present = {a.id: a.present for a in findings.artifacts}
+    verdict = question_set.verdict(findings.verdict)
     return dict(
         f=findings, transcript=data.transcript, audio=data.audio_name,
         said_by=lambda span: said_by(data.transcript, span),
         markers=data.markers, tool_version=data.tool_version, visit_date=data.visit_date,
-        verdict_headline=VERDICT_HEADLINES[findings.verdict],
-        verdict_label=VERDICT_LABELS[findings.verdict],
-        artifacts=[(a, getattr(present, a.key)) for a in ARTIFACTS],
-        artifact_count=present.count, artifact_total=len(ARTIFACTS),
+        wording=question_set.wording, red_flag_labels=red_flag_labels(question_set),
+        verdict_headline=verdict.headline if verdict else findings.verdict,
+        verdict_label=verdict.label if verdict else "",
+        artifacts=[(a, present.get(a.id, False)) for a in question_set.artifacts],
+        artifact_count=findings.artifact_count, artifact_total=len(findings.artifacts),
         question_statuses=", ".join(f"{q.id} {STATUS_LABELS[q.status]}"
                                     for q in findings.questions),
-        next_steps=next_steps(findings, email_on_page=kind == "html"
+        next_steps=next_steps(findings, question_set, email_on_page=kind == "html"
                               and data.followup_email is not None),
         followup_email=data.followup_email, followup_file=FOLLOWUP_FILE,
-        numbers=number_rows(findings),
-        requests=request_rows(findings),
+        numbers=number_rows(findings, question_set),
+        requests=request_rows(findings, question_set),
         discussed=[p for p in findings.procedures if p.discussed],
         not_discussed=[p for p in findings.procedures if not p.discussed],
     )

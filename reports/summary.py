@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Callable
 
 from extract.findings import Findings
+from extract.questionset import QuestionSet
 from extract.transcript import clock
-from reports.render import RED_FLAG_LABELS, STATUS_LABELS, VERDICT_LABELS
+from reports.render import STATUS_LABELS, red_flag_labels
 
 SUMMARY_WIDTH = 80  # columns: the summary reads well in a standard terminal
 SUMMARY_QUESTION_CHARS = 57  # "  Q1  ", a 16-column status, a space and 57: 80 columns
@@ -26,11 +27,14 @@ def _plain(text: str, **_: object) -> str:
     return text
 
 
-def summary_lines(findings: Findings, *, report: Path | None = None,
+def summary_lines(findings: Findings, question_set: QuestionSet, *, report: Path | None = None,
                   followup: Path | None = None, style: Style = _plain) -> list[str]:
     """Where the report is, each question's status, the warning signs, the verdict and what
     to do next."""
     lines = [] if report is None else [f"Report: {report}"]
+    labels = red_flag_labels(question_set)
+    verdict = question_set.verdict(findings.verdict)
+    count, total = findings.artifact_count, len(findings.artifacts)
     for q in findings.questions:
         label = style(f"{STATUS_LABELS[q.status]:16}", fg=STATUS_COLOURS[q.status], bold=True)
         question = textwrap.shorten(q.text, SUMMARY_QUESTION_CHARS, placeholder=" ...",
@@ -38,10 +42,10 @@ def summary_lines(findings: Findings, *, report: Path | None = None,
         lines.append(f"  {q.id}  {label} {question}")
     for flag in findings.red_flags:
         lines.append(style(f"Warning sign at {clock(flag.start)}: "
-                           f"{RED_FLAG_LABELS.get(flag.kind, flag.kind)}", fg="red", bold=True))
-    closing = [f"Verdict: {findings.verdict} ({findings.artifacts.count} of 5). "
-               f"{VERDICT_LABELS[findings.verdict]}"]
-    if followup is not None and findings.artifacts.count < 5:
+                           f"{labels.get(flag.kind, flag.kind)}", fg="red", bold=True))
+    closing = [f"Verdict: {findings.verdict} ({count} of {total}). "
+               f"{verdict.label if verdict else ''}".rstrip()]
+    if followup is not None and count < total:
         closing.append(f"Next: send the email in {followup} to the practice; it asks in "
                        "writing for what is still open.")
     lines += [textwrap.fill(line, SUMMARY_WIDTH, subsequent_indent="  ",

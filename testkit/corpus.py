@@ -17,7 +17,7 @@ from pathlib import Path
 
 from extract.analyze import STATUS_RANK, analyze
 from extract.errors import BadInput
-from extract.findings import STATUSES, Findings
+from extract.findings import STATUSES, V1_NUMBERS, Findings
 from extract.normalize import normalize
 from extract.questionset import QuestionSet, load_question_set
 from extract.transcript import Segment, Transcript, Word
@@ -245,10 +245,9 @@ def score(name: str, findings: Findings, gold: Gold, tallies: dict[str, Tally]) 
     for procedure in findings.procedures:
         accuracy("procedures", procedure.discussed, procedure.id in gold.procedures, procedure.id)
     for key in ARTIFACTS:
-        accuracy("artifacts", getattr(findings.artifacts, key), gold.artifacts[key], key)
-    said = findings.surgeon_numbers
+        accuracy("artifacts", findings.artifact(key), gold.artifacts[key], key)
     for key in NUMBERS:
-        accuracy("surgeon's numbers", getattr(said, key), gold.numbers[key], key)
+        accuracy("surgeon's numbers", findings.number(V1_NUMBERS[key]), gold.numbers[key], key)
     outcomes = {item.id: item.outcome for item in findings.items}
     for item_id in sorted({"comparison", "referral", *gold.items} & set(outcomes)):
         accuracy("comparison, referral, cost", outcomes[item_id],

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from extract.findings import Findings
+from extract.questionset import QuestionSet, load_question_set_named
 from extract.transcript import Transcript
 from recorder.storage.visit import create_visit
 from reports.followup import draft_followup, open_requests
@@ -32,6 +33,10 @@ def findings_of(case: Path) -> Findings:
     return Findings.from_json((case / "findings.json").read_text(encoding="utf-8"))
 
 
+def question_set_of(case: Path) -> QuestionSet:
+    return load_question_set_named(findings_of(case).question_set_file)
+
+
 def visit_date_of(case: Path) -> date | None:
     day = _facts(case)["visit_date"]
     return date.fromisoformat(day) if day else None
@@ -42,10 +47,10 @@ def report_input(case: Path) -> ReportInput:
     transcript_file = case / "transcript.json"
     transcript = (Transcript.from_dict(json.loads(transcript_file.read_text(encoding="utf-8")))
                   if transcript_file.is_file() else None)
-    findings = findings_of(case)
-    email = (draft_followup(findings, visit_date=visit_date_of(case))
-             if not open_requests(findings).empty else None)
-    return ReportInput(findings=findings, transcript=transcript,
+    findings, question_set = findings_of(case), question_set_of(case)
+    email = (draft_followup(findings, question_set, visit_date=visit_date_of(case))
+             if not open_requests(findings, question_set).empty else None)
+    return ReportInput(findings=findings, question_set=question_set, transcript=transcript,
                        audio_name=facts["audio_file"], markers=tuple(facts["markers"]),
                        tool_version=facts["tool_version"], visit_date=visit_date_of(case),
                        followup_email=email)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.errors import BadInput
-from extract.findings import Findings
+from extract.findings import V1_NUMBERS, Findings
 from extract.normalize import normalize
 from extract.transcript import Segment, Transcript
 from testkit.corpus import is_overclaim, script_transcript
@@ -383,16 +383,17 @@ def score_case(case: Case, findings: Findings, rendered: Rendered | None = None)
             score.procedures_total += 1
             score.procedures_right += check(procedure.discussed,
                                             procedure.id in labels.procedures, procedure.id)
-    said = findings.surgeon_numbers
+    numbers = {n.id: n for n in findings.numbers}
     for key in NUMBERS:
-        predicted, truth = getattr(said, key), labels.surgeon_numbers[key]
+        number = numbers.get(V1_NUMBERS[key])
+        predicted = number.value if number else None
+        truth = labels.surgeon_numbers[key]
         same = (predicted is None) == (truth is None) and (
             predicted is None or abs(float(predicted) - float(truth)) < 1e-6)
         score.numbers_total += 1
         score.numbers_right += same
         if not same:
-            quote = next((q for q in said.quotes if predicted is not None
-                          and f"{float(predicted):g}" in normalize(q.text)), None)
+            quote = number.quote if number else None
             why.append(f"{case.id} {key}: predicted {predicted}, label {truth}{quoted(quote)}")
     items = {item.id: item for item in findings.items}
     outcomes = {key: item.outcome for key, item in items.items()}
@@ -403,7 +404,7 @@ def score_case(case: Case, findings: Findings, rendered: Rendered | None = None)
              labels.written_comparison_agreed),
             # Any referral for a second opinion, a surgeon's included (the artifact needs
             # a non-surgical one).
-            ("referral given", "referral", outcomes.get("referral") in ("agreed", "other_surgeon"),
+            ("referral given", "referral", outcomes.get("referral") in ("agreed", "not_counting"),
              labels.referral_given)):
         found = items.get(item)
         said_item = (f" [{found.outcome}]{quoted(found.quote)}" if found else "")
@@ -417,7 +418,7 @@ def score_case(case: Case, findings: Findings, rendered: Rendered | None = None)
         why)
     for key in ARTIFACTS:
         score.artifacts_total += 1
-        score.artifacts_right += check(getattr(findings.artifacts, key), labels.artifacts[key],
+        score.artifacts_right += check(findings.artifact(key), labels.artifacts[key],
                                        f"artifact {key}", into=why)
     verdict_right = findings.verdict == labels.verdict
     score.verdicts_right += verdict_right

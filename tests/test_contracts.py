@@ -11,11 +11,11 @@ from extract.findings import FINDINGS_FORMAT, Findings
 from extract.transcript import Segment, Transcript, Word
 from recorder.storage.transcript_files import read_transcript
 
-FINDINGS_FIELDS = {"format", "version", "questions", "procedures", "surgeon_numbers",
-                   "red_flags", "artifacts", "verdict"}
+FINDINGS_FIELDS = {"format", "version", "question_set", "question_set_file", "questions",
+                   "procedures", "numbers", "items", "red_flags", "artifacts", "verdict"}
 QUESTION_FIELDS = {"id", "text", "status", "asked", "answer", "evidence"}
-ARTIFACT_FIELDS = {"written_comparison", "five_answers", "volume_and_revision", "referral",
-                   "delay_risk_understood"}
+ARTIFACT_IDS = ["written_comparison", "five_answers", "volume_and_revision", "referral",
+                "delay_risk_understood"]
 
 
 def _transcript() -> Transcript:
@@ -49,16 +49,17 @@ def test_findings_json_has_the_documented_fields_and_round_trips(processed_sampl
     text = (processed_sample / "findings.json").read_text()
     data = json.loads(text)
     assert FINDINGS_FIELDS <= set(data)
-    assert data["format"] == FINDINGS_FORMAT and data["version"] == 1
+    assert data["format"] == FINDINGS_FORMAT and data["version"] == 2
+    assert data["question_set_file"] == "spine_fusion.toml"
     assert [q["id"] for q in data["questions"]] == ["Q1", "Q2", "Q3", "Q4", "Q5"]
     for question in data["questions"]:
         assert QUESTION_FIELDS <= set(question)
         assert question["status"] in {"answered", "partial", "unanswered", "not_asked"}
         for span in (question["asked"], question["answer"]):
             assert span is None or {"start", "end", "text"} <= set(span)
-    assert set(data["artifacts"]) == ARTIFACT_FIELDS
-    assert set(data["surgeon_numbers"]) >= {"fusions_per_year", "revision_rate_5yr_pct",
-                                            "pct_not_fused"}
+    assert [a["id"] for a in data["artifacts"]] == ARTIFACT_IDS
+    assert all(isinstance(a["present"], bool) for a in data["artifacts"])
+    assert [n["id"] for n in data["numbers"]] == ["volume", "revision", "not_fused"]
     assert {p["id"] for p in data["procedures"]} == {"fibrin", "prp", "decompression", "rehab"}
     assert data["verdict"] in {"equipped", "partial", "second_consultation_warranted"}
     findings = Findings.from_json(text)

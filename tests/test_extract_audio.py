@@ -50,7 +50,7 @@ def test_a_spoken_consultation_gets_its_labelled_statuses(tmp_path):
     # The written comparison and the referral hang on a few short words of the surgeon's:
     # the verdict may come out lower than the truth, never higher.
     assert VERDICT_RANK[findings.verdict] <= VERDICT_RANK[consultation.gold.verdict]
-    assert findings.artifacts.delay_risk_understood <= consultation.gold.artifacts[
+    assert findings.artifact("delay_risk_understood") <= consultation.gold.artifacts[
         "delay_risk_understood"]
     transcript = json.loads((out / "transcript.json").read_text())
     assert transcript["engine"] == "faster-whisper"

@@ -30,7 +30,7 @@ def test_a_number_inside_a_deflection_is_not_a_quantified_risk(run):
                    "SURGEON: You're fifty two. You don't want to wait until you're fifty three.")
     q5 = findings.question("Q5")
     assert q5.status == "unanswered" and "you don't want to wait" in q5.evidence
-    assert not findings.artifacts.delay_risk_understood
+    assert not findings.artifact("delay_risk_understood")
 
 
 def test_vague_reassurance_is_partial_and_a_proportion_answers(run):
@@ -98,7 +98,7 @@ def test_a_referral_to_another_surgeon_is_not_the_referral_asked_for(run):
     findings = run("PATIENT: Could you refer me to a non-surgical spine specialist?",
                    "SURGEON: I'll send you to my partner, he's a spine surgeon.")
     referral = next(i for i in findings.items if i.id == "referral")
-    assert referral.outcome == "other_surgeon" and not findings.artifacts.referral
+    assert referral.outcome == "not_counting" and not findings.artifact("referral")
 
 
 def test_the_answer_confidence_survives_the_json_round_trip(run):

@@ -55,6 +55,32 @@ def _mutated(old: str, new: str) -> tuple[str, int]:
     ('id = "Q3"', 'id = "Q2"', "the id 'Q2' is used twice"),
     ('critical = true', 'critical = true\nparaphrase = ["x"]', "'paraphrase' is not a field"),
     ('said = ["fusion", "fusions"]', 'said = "fusion"', "said must be a list of strings"),
+    # The visit's own numbers, artifacts, verdicts and wording (the ids "volume" and
+    # "referral" are also items: the line is found in the right table)
+    ('kind = "per_year"', 'kind = "yearly"', "number volume kind 'yearly' is not one of"),
+    ('unit = " a year"', 'unit = 1', "number volume unit must be a string in quotes"),
+    ('[[numbers]]\nid = "not_fused"', '[[numbers]]\nid = "not_fusedx"',
+     "number not_fusedx has no [[items]] entry of the same id"),
+    ('rule = "numbers volume revision given"', 'rule = "numbers volume revisions given"',
+     "names 'revisions', which is not one of the set's numbers"),
+    ('rule = "item referral agreed"', 'rule = "referral agreed"', "is not a rule; write one of"),
+    ('rule = "item comparison agreed"', 'rule = "item comparison accepted"',
+     "names the outcome 'accepted'"),
+    ('name = "A referral to a non-surgical spine specialist"', 'name = ""',
+     "artifact referral has no 'name'"),
+    ('at_least = 3', 'at_least = 6', "at_least must be a whole number of artifacts from 0 to 5"),
+    ('at_least = 3', 'at_least  = 5', "must be lower than the verdict above it"),
+    ('at_least = 0', 'at_least = 1', "the last verdict (second_consultation_warranted) must"),
+    ('headline = "Partly"', 'headline = 3', "verdict partial headline must be a string"),
+    ('met = ["said"]', 'met = ["told"]', "item cost met must list outcomes from"),
+    ('refused_flag = "refused_referral"', 'refused_flag = "refused_ref"',
+     "refused_flag 'refused_ref' is not the kind of any [[red_flags]]"),
+    ('name = "Written comparison"', 'name = 2', "item comparison name must be a string"),
+    ('needs_reason = true', 'needs_reason = "yes"', "needs_reason must be true or false"),
+    ('label = "Referral refused"', 'label = false', "red flag refused_referral label must be"),
+    ('last_step = "Bring', 'last_steps = "Bring', "'last_steps' is not a field of [report]"),
+    ('prep_reminder = "Planned surgery never has to be decided on the same day."',
+     'prep_reminder = 1', "[report] prep_reminder must be a string in quotes"),
 ])
 def test_a_malformed_set_gets_one_sentence_naming_its_line(old, new, says):
     text, line = _mutated(old, new)
@@ -79,7 +105,7 @@ def test_the_knee_set_finds_the_knee_questions_in_a_knee_visit(nlp):
     findings = analyze(consultation.transcript, load_question_set(KNEE), nlp)
     assert {q.id: q.status for q in findings.questions} == consultation.gold.statuses
     assert findings.question_set == "Knee replacement consultation"
-    assert findings.surgeon_numbers.fusions_per_year == consultation.gold.numbers[
+    assert findings.number("volume") == consultation.gold.numbers[
         "fusions_per_year"]
     # The spine set finds nothing about spinal imaging, biologics or a six-month delay there
     # (its Q4, treatments that help more than half, is rightly found: the knee K4 asks it).

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from recorder.app.cli import main
 from recorder.storage.visit import VisitFolder
-from reports.followup import NOTHING_TO_FOLLOW_UP, draft_followup
+from extract.questionset import load_question_set
+from reports.followup import draft_followup
 from testkit.report_cases import GOLDEN, findings_of, make_visit
 
 OPEN = ("unanswered", "partial", "not_asked")
@@ -42,15 +43,16 @@ def test_followup_on_the_sample_visit_asks_only_for_what_is_missing(processed_sa
     email = _flat(result.output)
     for question in findings["questions"]:
         assert (question["text"] in email) == (question["status"] in OPEN)
-    assert ("written comparison" in email) != findings["artifacts"]["written_comparison"]
-    assert ("referral" in email) != findings["artifacts"]["referral"]
+    present = {a["id"]: a["present"] for a in findings["artifacts"]}
+    assert ("written comparison" in email) != present["written_comparison"]
+    assert ("referral" in email) != present["referral"]
 
 
 def test_followup_says_so_when_nothing_is_open(tmp_path):
     visit = make_visit(GOLDEN / "complete", tmp_path / "visit")
     result = CliRunner().invoke(main, ["followup", str(visit)])
     assert result.exit_code == 0
-    assert result.output == NOTHING_TO_FOLLOW_UP + "\n"
+    assert result.output == load_question_set().wording.nothing_to_follow_up + "\n"
     assert "Dear" not in result.output
 
 
@@ -61,7 +63,8 @@ def test_the_email_names_the_day_of_a_recorded_visit(tmp_path):
     result = CliRunner().invoke(main, ["followup", str(visit.path)])
     assert result.output.startswith(
         "Subject: Follow-up questions from my consultation on 20 November 2026\n")
-    assert draft_followup(findings_of(GOLDEN / "red-flags"), visit_date=date(2026, 1, 5)) \
+    assert draft_followup(findings_of(GOLDEN / "red-flags"), load_question_set(),
+                          visit_date=date(2026, 1, 5)) \
         .startswith("Subject: Follow-up questions from my consultation on 5 January 2026\n")
 
 

@@ -13,7 +13,6 @@ from extract.questionset import Item, load_question_set
 from recorder.app.cli import main
 from recorder.app.printing import PrintFailed, html_to_pdf
 from reports.prep import PrepInput, item_wording, render_prep_html
-from reports.render import ARTIFACTS
 from testkit.browser import (
     fetched_urls,
     full_page_screenshot,
@@ -71,8 +70,8 @@ def test_prep_prints_everything_on_one_page(tmp_path, paper):
         assert _flat(procedure.name) in text
     for item in questions.items:
         assert _flat(item_wording(item)) in text
-    for artifact in ARTIFACTS:
-        assert _flat(artifact.label) in text
+    for artifact in questions.artifacts:
+        assert _flat(artifact.name) in text
 
 
 def test_the_prep_sheet_in_the_browser(browser, tmp_path):
@@ -97,7 +96,7 @@ def test_the_prep_sheet_in_the_browser(browser, tmp_path):
     assert [li.text for li in browser.find_elements(By.CSS_SELECTOR, "li.item")] == \
         [item_wording(item) for item in questions.items]
     checks = browser.find_elements(By.CSS_SELECTOR, "li[data-artifact]")
-    assert [li.get_attribute("data-artifact") for li in checks] == [a.key for a in ARTIFACTS]
+    assert [li.get_attribute("data-artifact") for li in checks] == [a.id for a in questions.artifacts]
     assert all(li.find_elements(By.CSS_SELECTOR, ".box") for li in checks)
     for paper in ("letter", "a4"):  # the browser's own print, with the paper the sheet asks for
         pdf = tmp_path / f"printed-{paper}.pdf"

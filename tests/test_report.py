@@ -15,8 +15,15 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from extract.questionset import load_question_set
 from recorder.app.cli import main
-from reports.render import RED_FLAG_LABELS, STATUS_LABELS, render_html, render_markdown, render_text
+from reports.render import (
+    STATUS_LABELS,
+    red_flag_labels,
+    render_html,
+    render_markdown,
+    render_text,
+)
 from testkit.report_cases import GOLDEN, make_visit, report_input
 
 VISIT = Path(sys.executable).with_name("visit")  # the installed command
@@ -88,9 +95,11 @@ def test_the_summary_after_process_names_each_status_the_warnings_and_the_next_s
     result = CliRunner().invoke(main, ["process", str(processed_sample)])
     for question in findings["questions"]:
         assert f"{question['id']}  {STATUS_LABELS[question['status']]}" in result.output
+    labels = red_flag_labels(load_question_set())
     for flag in findings["red_flags"]:
-        assert RED_FLAG_LABELS[flag["kind"]] in result.output
-    assert f"Verdict: {findings['verdict']} ({sum(findings['artifacts'].values())} of 5)" \
+        assert labels[flag["kind"]] in result.output
+    present = sum(a["present"] for a in findings["artifacts"])
+    assert f"Verdict: {findings['verdict']} ({present} of 5)" \
         in result.output
     assert f"Next: send the email in {processed_sample / 'followup.txt'}" in \
         " ".join(result.output.split())

@@ -9,7 +9,8 @@ import shutil
 import pytest
 from selenium.webdriver.common.by import By
 
-from reports.render import MACHINE_NOTE, STATUS_LABELS, VERDICT_HEADLINES, render_html
+from extract.questionset import load_question_set
+from reports.render import MACHINE_NOTE, STATUS_LABELS, render_html
 from testkit.browser import (
     fetched_urls,
     full_page_screenshot,
@@ -60,10 +61,11 @@ def test_the_report_shows_the_verdict_and_each_question_with_its_status(
 
     verdict = browser.find_element(By.ID, "verdict")
     assert verdict.get_attribute("data-verdict") == sample_findings["verdict"]
-    assert verdict.text.startswith(VERDICT_HEADLINES[sample_findings["verdict"]])
+    headline = load_question_set().verdict(sample_findings["verdict"]).headline
+    assert verdict.text.startswith(headline)
     present = {li.get_attribute("data-artifact"): li.get_attribute("data-present") == "true"
                for li in browser.find_elements(By.CSS_SELECTOR, "[data-artifact]")}
-    assert present == sample_findings["artifacts"]
+    assert present == {a["id"]: a["present"] for a in sample_findings["artifacts"]}
 
     cards = browser.find_elements(By.CSS_SELECTOR, "article.card")
     assert len(cards) == 5

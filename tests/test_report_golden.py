@@ -12,12 +12,19 @@ import pytest
 
 from reports.followup import draft_followup
 from reports.render import render_markdown, render_text
-from testkit.report_cases import CASES, findings_of, report_input, visit_date_of
+from testkit.report_cases import (
+    CASES,
+    findings_of,
+    question_set_of,
+    report_input,
+    visit_date_of,
+)
 
 OUTPUTS = {
     "report.md": lambda case: render_markdown(report_input(case)),
     "report.txt": lambda case: render_text(report_input(case)),
-    "followup.txt": lambda case: draft_followup(findings_of(case), visit_date=visit_date_of(case)),
+    "followup.txt": lambda case: draft_followup(findings_of(case), question_set_of(case),
+                                                visit_date=visit_date_of(case)),
 }
 
 

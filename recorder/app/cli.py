@@ -197,7 +197,7 @@ def _load_questions(path: Path | None):
     return load_question_set(path)
 
 
-def _echo_summary(findings, files=None) -> None:
+def _echo_summary(findings, question_set, files=None) -> None:
     """The report in a few lines on stdout, coloured on a terminal only (Click strips colour
     when the output is not one) and never when NO_COLOR is set."""
     from reports.summary import summary_lines
@@ -205,7 +205,8 @@ def _echo_summary(findings, files=None) -> None:
     colour = False if os.environ.get("NO_COLOR") else None
     report = None if files is None else files.html
     followup = None if files is None else files.followup
-    for line in summary_lines(findings, report=report, followup=followup, style=click.style):
+    for line in summary_lines(findings, question_set, report=report, followup=followup,
+                              style=click.style):
         click.echo(line, color=colour)
 
 
@@ -305,7 +306,7 @@ def record(folder, consent_by, duration, device, list_devices, new_take, expect_
     transcript = finish_live(recording.visit, worker.transcriber)
     findings = analyze_visit(recording.visit, transcript, question_set, worker.nlp,
                              worker.embedder)
-    _echo_summary(findings, report_visit(recording.visit))
+    _echo_summary(findings, question_set, report_visit(recording.visit))
 
 
 def _live_worker(settings, models_dir, question_set):
@@ -397,12 +398,13 @@ def analyze(target, out, as_json, questions_file):
         transcript = read_visit_transcript(visit)
     else:
         visit, transcript = visit_for_transcript(target, out)
-    findings = analyze_visit(visit, transcript, _load_questions(questions_file), *_matchers())
+    question_set = _load_questions(questions_file)
+    findings = analyze_visit(visit, transcript, question_set, *_matchers())
     if as_json:
         click.echo(findings.to_json(), nl=False)
     else:
         click.echo(f"Findings: {visit.findings_json}")
-        _echo_summary(findings, None)
+        _echo_summary(findings, question_set, None)
 
 
 REPORT_FORMATS = ("html", "md", "txt", "json")
@@ -544,7 +546,7 @@ def process(target, out, engine, model, language, threads, models_dir, speakers,
         transcript = _label_speakers(visit, transcript, models_dir, speakers, question_set)
     findings = analyze_visit(visit, transcript, question_set, *_matchers())
     files = report_visit(visit)
-    _echo_summary(findings, files)
+    _echo_summary(findings, question_set, files)
 
 
 # --- Models -----------------------------------------------------------------------------

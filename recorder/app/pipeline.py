@@ -15,7 +15,7 @@ from pathlib import Path
 from extract.analyze import analyze
 from extract.errors import BadInput
 from extract.findings import Findings
-from extract.questionset import QuestionSet
+from extract.questionset import QuestionSet, load_question_set_named
 from extract.transcript import Transcript
 from recorder import __version__
 from recorder.app.live import LiveTranscriber
@@ -161,6 +161,15 @@ def read_findings(visit: VisitFolder) -> Findings:
                        f"{visit.path}` again.") from None
 
 
+def question_set_of(findings: Findings) -> QuestionSet:
+    """The question set the findings were made with: its wording is the report's."""
+    try:
+        return load_question_set_named(findings.question_set_file)
+    except BadInput as error:
+        raise BadInput(f"{str(error).rstrip('.')}; the findings were made with it, so put it "
+                       "back or run `visit analyze` again with --questions.") from None
+
+
 @dataclass(frozen=True)
 class ReportFiles:
     html: Path
@@ -182,8 +191,10 @@ def report_visit(visit: VisitFolder) -> ReportFiles:
     findings = read_findings(visit)
     transcript = read_transcript(visit.transcript_json) if visit.transcript_json.is_file() else None
     manifest = visit.read_manifest()
-    followup = write_followup(visit, findings)
-    data = ReportInput(findings=findings, transcript=transcript, audio_name=manifest.audio_file,
+    question_set = question_set_of(findings)
+    followup = write_followup(visit, findings, question_set)
+    data = ReportInput(findings=findings, question_set=question_set, transcript=transcript,
+                       audio_name=manifest.audio_file,
                        markers=manifest.markers, tool_version=__version__,
                        visit_date=visit_date(manifest),
                        followup_email=followup.text if followup.needed else None)
@@ -202,11 +213,13 @@ class Followup:
     needed: bool  # False: everything the patient came for is in hand
 
 
-def write_followup(visit: VisitFolder, findings: Findings) -> Followup:
-    text = draft_followup(findings, visit_date=visit_date(visit.read_manifest()))
+def write_followup(visit: VisitFolder, findings: Findings, question_set: QuestionSet,
+                   ) -> Followup:
+    text = draft_followup(findings, question_set, visit_date=visit_date(visit.read_manifest()))
     return Followup(path=visit.write("followup.txt", text), text=text,
-                    needed=not open_requests(findings).empty)
+                    needed=not open_requests(findings, question_set).empty)
 
 
 def followup_visit(visit: VisitFolder) -> Followup:
-    return write_followup(visit, read_findings(visit))
+    findings = read_findings(visit)
+    return write_followup(visit, findings, question_set_of(findings))
