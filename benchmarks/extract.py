@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -45,7 +46,7 @@ import click  # noqa: E402
 
 from extract.analyze import analyze  # noqa: E402
 from extract.embedding import load_embedder  # noqa: E402
-from extract.questionset import load_question_set  # noqa: E402
+from extract.questionset import load_question_set, load_question_set_named  # noqa: E402
 from extract.settings import DEFAULT_SETTINGS, TUNABLE, AnalyzerSettings  # noqa: E402
 from extract.transcript import Transcript  # noqa: E402
 from testkit.corpus import Consultation, Tally, read_corpus, score  # noqa: E402
@@ -60,6 +61,7 @@ from testkit.shared_corpus import (  # noqa: E402
 )
 
 CORPUS = REPO / "tests" / "corpus"
+VISITS = REPO / "tests" / "visits"  # a corpus per other question set, in ../shared/corpus's format
 PRIMOCK = REPO / "tests" / "data" / "primock57"
 HOUR_WORDS = 9_000  # words in an hour of consultation at about 150 words a minute
 HOUR_RUNS = 3  # fresh processes; timings on shared machines vary up to 1.8x: quote medians
@@ -69,6 +71,7 @@ GRID_CAP = 12  # settings points: a larger grid is searched one field at a time 
 #               is 36 analyses per transcript form, about 0.5 s each on this machine)
 COORDINATE_PASSES = 3
 QUESTION_ROWS = ("all questions", "Q1", "Q2", "Q3", "Q4", "Q5")
+QUESTION_ID = re.compile(r"[A-Z]+\d+")  # Q1, K3, C5: a mistake about a question
 MODE_NAMES = {
     "labels": "WebVTT cue per turn, speaker labels",
     "anonymous-labels": "WebVTT cue per turn, labels Speaker 1, 2...",
@@ -217,11 +220,13 @@ class CachedPipeline:
 
 
 class SharedRuns:
-    """Every case of ../shared/corpus analysed once per (mode, settings): the grid search
-    of every fold reuses them."""
+    """Every case of a corpus analysed once per (mode, settings), each with its own question
+    set: the grid search of every fold reuses them."""
 
-    def __init__(self, cases: tuple[Case, ...], question_set, nlp, embedder) -> None:
-        self.cases, self.question_set, self.embedder = cases, question_set, embedder
+    def __init__(self, cases: tuple[Case, ...], nlp, embedder) -> None:
+        self.cases, self.embedder = cases, embedder
+        self.sets = {name: load_question_set_named(name)
+                     for name in {case.question_set for case in cases}}
         self.nlp = CachedPipeline(nlp)
         self._rendered = {}
         self._scores: dict[tuple, dict[str, Totals]] = {}
@@ -234,7 +239,7 @@ class SharedRuns:
                 if (case.id, mode) not in self._rendered:
                     self._rendered[case.id, mode] = render(case, mode)
                 rendered = self._rendered[case.id, mode]
-                findings = run(rendered.transcript, self.question_set, self.nlp,
+                findings = run(rendered.transcript, self.sets[case.question_set], self.nlp,
                                self.embedder, settings)
                 result[case.id] = score_case(case, findings, rendered)
             self._scores[key] = result
@@ -433,11 +438,37 @@ def audio_check(count: int) -> list[str]:
             "| --- | --- | --- | --- |", *lines]
 
 
+# --- (vi) the other question sets: tests/visits -----------------------------------------
+
+SET_HEADER = [
+    "| corpus | transcript | status accuracy | overclaims | asked precision | asked recall "
+    "| asked F1 | key facts | verdict | procedures | numbers | items | red flags |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+
+def other_sets(nlp, embedder, settings, modes, everything: bool) -> list[str]:
+    """One table per corpus of tests/visits, each visit analysed with its own question set
+    (the knee replacement, a new cancer diagnosis): written by this project, not tuned on."""
+    lines = []
+    for folder in sorted(p for p in VISITS.iterdir() if (p / "cases").is_dir()):
+        cases = read_cases(folder)
+        runs = SharedRuns(cases, nlp, embedder)
+        name = ", ".join(sorted(runs.sets))
+        lines += ["", f"(vi) tests/visits/{folder.name} ({len(cases)} visits, question set "
+                  f"{name}):", ""] + SET_HEADER
+        lines += [summary_row(f"tests/visits/{folder.name}", MODE_NAMES[mode],
+                              runs.totals(mode, settings)) for mode in modes]
+        for mode in modes[:1]:
+            lines += ["", f"Mistakes, tests/visits/{folder.name}, {MODE_NAMES[mode]}:"]
+            lines += _question_mistakes(runs.totals(mode, settings), everything) or ["  none"]
+    return lines
+
+
 # --- The command ---------------------------------------------------------------------------
 
 def _question_mistakes(totals: Totals, everything: bool) -> list[str]:
     return [f"  {line}" for line in totals.mistakes
-            if everything or line.split(" ", 2)[1].rstrip(":") in QUESTION_ROWS
+            if everything or QUESTION_ID.fullmatch(line.split(" ", 2)[1].rstrip(":"))
             or " verdict:" in line]
 
 
@@ -472,7 +503,7 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
     question_set = load_question_set()
     defaults, grid = DEFAULT_SETTINGS, dict(TUNABLE)
     cases = read_cases(SHARED_CORPUS)
-    runs = SharedRuns(cases, question_set, nlp, embedder)
+    runs = SharedRuns(cases, nlp, embedder)
     writers = sorted({c.writer for c in cases})
     if quick:
         restore_embeddings(embedder)
@@ -503,6 +534,7 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
         for mode in modes:
             _echo(f"\nMistakes, {MODE_NAMES[mode]}:")
             _echo(_question_mistakes(runs.totals(mode, defaults), mistakes) or ["  none"])
+        _echo(other_sets(nlp, embedder, defaults, modes, mistakes))
         keep_embeddings(embedder)
         return
 
@@ -529,6 +561,7 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
            "| consultations | questions taken as asked (must be 0) |", "| --- | --- |",
            f"| {count} | {found} |"] + [f"  {line}" for line in which])
 
+    _echo(other_sets(nlp, embedder, defaults, tuple(MODE_NAMES), mistakes))
     if not no_timing:
         _echo([""] + one_hour(not no_embedder))
     if audio:

@@ -37,13 +37,27 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"  # CI lays shared/ beside the clone
 
 MODES = ("labels", "anonymous-labels", "no-labels", "plain-text", "recogniser")
-ROLES = ("patient", "surgeon", "companion")
+# "surgeon" (the spine corpus) or "doctor" (the generic corpora): whoever answers for the
+# practice; "companion": anyone with the patient.
+ROLES = ("patient", "surgeon", "doctor", "companion")
 QUESTION_IDS = ("Q1", "Q2", "Q3", "Q4", "Q5")
 PROCEDURES = ("fibrin", "prp", "decompression", "rehab")
 NUMBERS = ("fusions_per_year", "revision_rate_5yr_pct", "pct_not_fused")
 ARTIFACTS = ("written_comparison", "five_answers", "volume_and_revision", "referral",
              "delay_risk_understood")
 LABELLED_RED_FLAGS = ("dismissal", "not_candidate_no_reason", "same_day_pressure")
+ITEM_OUTCOMES = frozenset(("agreed", "refused", "not_counting", "said", "not_discussed"))
+# The spine corpus labels three items as yes or no; each is the item's outcome being one of
+# these (../shared/corpus/README.md): (label, as a mistake names it, item id, outcomes).
+SPINE_ITEMS = (
+    ("cost_discussed", "cost discussed", "cost", ITEM_OUTCOMES - {"not_discussed"}),
+    ("written_comparison_agreed", "written comparison agreed", "comparison",
+     frozenset({"agreed"})),
+    # Any referral for a second opinion, a surgeon's included (the artifact needs a
+    # non-surgical one).
+    ("referral_given", "referral given", "referral", frozenset({"agreed", "not_counting"})),
+)
+SPINE_SET = "spine_fusion.toml"
 
 WORDS_PER_S = 2.5  # the plain-text reader's speaking rate (recorder/storage/transcript_files.py)
 MIN_LINE_S = 1.0  # ...and its shortest line
@@ -67,14 +81,28 @@ class QuestionLabel:
 
 
 @dataclass(frozen=True)
+class ItemLabel:
+    """What an item's outcome should be: one of `outcomes` when `truth` is a yes or no (the
+    spine corpus), or exactly `truth` when it is an outcome (the generic corpora)."""
+
+    what: str  # as a mistake names it: "referral given", "item plan"
+    item: str  # the question set's item id
+    truth: bool | str
+    outcomes: frozenset[str] = frozenset()
+
+    def predicted(self, outcome: str) -> bool | str:
+        return outcome in self.outcomes if self.outcomes else outcome
+
+
+@dataclass(frozen=True)
 class Labels:
     questions: dict[str, QuestionLabel]
     procedures: frozenset[str]  # ids discussed
-    surgeon_numbers: dict[str, float | None]
-    cost_discussed: bool
-    written_comparison_agreed: bool
-    referral_given: bool
+    labelled_procedures: frozenset[str]  # ids the labels say anything about
+    numbers: tuple[tuple[str, str, float | None], ...]  # (as a mistake names it, id, value)
+    items: tuple[ItemLabel, ...]
     red_flags: frozenset[str]
+    labelled_red_flags: frozenset[str] | None  # kinds the labels cover; None: every kind
     artifacts: dict[str, bool]
     verdict: str
 
@@ -85,6 +113,7 @@ class Case:
     description: str
     turns: tuple[Turn, ...]
     labels: Labels
+    question_set: str = SPINE_SET  # a set shipped in extract/
 
     @property
     def writer(self) -> str:
@@ -98,23 +127,45 @@ class Case:
 
 # --- Reading ----------------------------------------------------------------------------
 
-def _labels(data: dict) -> Labels:
-    questions = {}
-    for qid in QUESTION_IDS:
-        q = data["questions"][qid]
-        questions[qid] = QuestionLabel(
-            asked=bool(q["asked"]), ask_turn=q.get("ask_turn"), status=q["status"],
-            answer_turns=tuple(q.get("answer_turns") or ()),
-            key_facts=tuple(q.get("answer_key_facts") or ()))
+def _questions(data: dict) -> dict[str, QuestionLabel]:
+    return {qid: QuestionLabel(asked=bool(q["asked"]), ask_turn=q.get("ask_turn"),
+                               status=q["status"], answer_turns=tuple(q.get("answer_turns") or ()),
+                               key_facts=tuple(q.get("answer_key_facts") or ()))
+            for qid, q in data["questions"].items()}
+
+
+def _spine_labels(data: dict) -> Labels:
+    """The spine corpus's labels (../shared/corpus/README.md), named by the set's ids."""
+    questions = _questions(data)
     return Labels(
-        questions=questions,
+        questions={qid: questions[qid] for qid in QUESTION_IDS},
         procedures=frozenset(p for p in PROCEDURES if data["procedures"][p]["discussed"]),
-        surgeon_numbers={key: data["surgeon_numbers"][key] for key in NUMBERS},
-        cost_discussed=bool(data["cost_discussed"]),
-        written_comparison_agreed=bool(data["written_comparison_agreed"]),
-        referral_given=bool(data["referral_given"]),
+        labelled_procedures=frozenset(PROCEDURES),
+        numbers=tuple((key, V1_NUMBERS[key], data["surgeon_numbers"][key]) for key in NUMBERS),
+        items=tuple(ItemLabel(what, item, bool(data[key]), outcomes)
+                    for key, what, item, outcomes in SPINE_ITEMS),
         red_flags=frozenset(data["red_flags"]),
+        labelled_red_flags=frozenset(LABELLED_RED_FLAGS),
         artifacts={key: bool(data["artifacts"][key]) for key in ARTIFACTS},
+        verdict=data["verdict"])
+
+
+def _generic_labels(data: dict) -> Labels:
+    """Labels named by the question set's own ids (tests/visits/README.md)."""
+    outcomes = dict(data["items"])
+    wrong = [o for o in outcomes.values() if o not in ITEM_OUTCOMES]
+    if wrong:
+        raise ValueError(f"item outcome {wrong[0]!r} is not one of {', '.join(ITEM_OUTCOMES)}")
+    return Labels(
+        questions=_questions(data),
+        procedures=frozenset(p for p, label in data["procedures"].items() if label["discussed"]),
+        labelled_procedures=frozenset(data["procedures"]),
+        numbers=tuple((f"number {key}", key, value) for key, value in data["numbers"].items()),
+        items=tuple(ItemLabel(f"item {item}", item, outcome)
+                    for item, outcome in outcomes.items()),
+        red_flags=frozenset(data["red_flags"]),
+        labelled_red_flags=None,
+        artifacts={key: bool(value) for key, value in data["artifacts"].items()},
         verdict=data["verdict"])
 
 
@@ -125,8 +176,10 @@ def read_case(path: Path) -> Case:
         unknown = {t.speaker for t in turns} - set(ROLES)
         if unknown:
             raise ValueError(f"speaker {sorted(unknown)[0]!r} is not one of {', '.join(ROLES)}")
+        generic = "question_set" in data
         return Case(id=data["id"], description=data.get("description", ""), turns=turns,
-                    labels=_labels(data["labels"]))
+                    labels=(_generic_labels if generic else _spine_labels)(data["labels"]),
+                    question_set=data.get("question_set", SPINE_SET))
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise BadInput(f"{path.name} is not a case of the shared corpus ({error!r}); see "
                        "../shared/corpus/README.md for the format.") from None
@@ -379,15 +432,14 @@ def score_case(case: Case, findings: Findings, rendered: Rendered | None = None)
         return f' ("{span.text}")' if span is not None else ""
 
     for procedure in findings.procedures:
-        if procedure.id in PROCEDURES:
+        if procedure.id in labels.labelled_procedures:
             score.procedures_total += 1
             score.procedures_right += check(procedure.discussed,
                                             procedure.id in labels.procedures, procedure.id)
     numbers = {n.id: n for n in findings.numbers}
-    for key in NUMBERS:
-        number = numbers.get(V1_NUMBERS[key])
+    for key, number_id, truth in labels.numbers:
+        number = numbers.get(number_id)
         predicted = number.value if number else None
-        truth = labels.surgeon_numbers[key]
         same = (predicted is None) == (truth is None) and (
             predicted is None or abs(float(predicted) - float(truth)) < 1e-6)
         score.numbers_total += 1
@@ -396,29 +448,22 @@ def score_case(case: Case, findings: Findings, rendered: Rendered | None = None)
             quote = number.quote if number else None
             why.append(f"{case.id} {key}: predicted {predicted}, label {truth}{quoted(quote)}")
     items = {item.id: item for item in findings.items}
-    outcomes = {key: item.outcome for key, item in items.items()}
-    for what, item, predicted, truth in (
-            ("cost discussed", "cost", outcomes.get("cost", "not_discussed") != "not_discussed",
-             labels.cost_discussed),
-            ("written comparison agreed", "comparison", outcomes.get("comparison") == "agreed",
-             labels.written_comparison_agreed),
-            # Any referral for a second opinion, a surgeon's included (the artifact needs
-            # a non-surgical one).
-            ("referral given", "referral", outcomes.get("referral") in ("agreed", "not_counting"),
-             labels.referral_given)):
-        found = items.get(item)
+    for label in labels.items:
+        found = items.get(label.item)
+        predicted = label.predicted(found.outcome if found else "not_discussed")
         said_item = (f" [{found.outcome}]{quoted(found.quote)}" if found else "")
         score.items_total += 1
-        score.items_right += check(predicted, truth, what, said_item, why)
-    flags = [f for f in findings.red_flags if f.kind in LABELLED_RED_FLAGS]
+        score.items_right += check(predicted, label.truth, label.what, said_item, why)
+    labelled = labels.labelled_red_flags
+    flags = [f for f in findings.red_flags if labelled is None or f.kind in labelled]
     kinds = sorted({f.kind for f in flags})
     score.red_flags_right += check(
         kinds, sorted(labels.red_flags), "red flags",
         "".join(f' ({f.kind}: "{f.text}")' for f in flags if f.kind not in labels.red_flags),
         why)
-    for key in ARTIFACTS:
+    for key, truth in labels.artifacts.items():
         score.artifacts_total += 1
-        score.artifacts_right += check(findings.artifact(key), labels.artifacts[key],
+        score.artifacts_right += check(findings.artifact(key), truth,
                                        f"artifact {key}", into=why)
     verdict_right = findings.verdict == labels.verdict
     score.verdicts_right += verdict_right
