@@ -127,3 +127,43 @@ def test_visit_analyze_takes_another_question_set(tmp_path: Path):
     result = CliRunner().invoke(main, ["analyze", str(transcript), "--questions", str(broken)])
     assert result.exit_code == 1
     assert "requires 'shape'" in result.output and "Traceback" not in result.output
+
+
+MINIMAL_SET = '''
+name = "Dental implant consultation"
+
+[[questions]]
+id = "D1"
+text = "What percentage of implants like mine are still in place after ten years?"
+concepts = [["percentage", "percent", "how many"], ["implant", "implants"]]
+requires = "proportion"
+answer_must_contain = "a percentage"
+'''
+
+
+def test_a_minimal_set_of_ones_own_gets_a_report_in_its_own_words(tmp_path: Path, nlp):
+    """A user's set with only its questions: one artifact (its answers), a yes-or-not-yet
+    verdict, and wording that names no specialty, in every output."""
+    mine = tmp_path / "dental.toml"
+    mine.write_text(MINIMAL_SET)
+    question_set = load_question_set(mine)
+    assert question_set.source == str(mine.resolve())
+    assert [a.rule for a in question_set.artifacts] == ["all questions answered"]
+    transcript = tmp_path / "visit.txt"
+    transcript.write_text("Patient: What percentage of implants like mine are still in place "
+                          "after ten years?\nDentist: About 95 percent of them.\n")
+    result = CliRunner().invoke(main, ["analyze", str(transcript), "--questions", str(mine),
+                                       "--out", str(tmp_path / "visit")])
+    assert result.exit_code == 0, result.output
+    assert "Verdict: equipped (1 of 1)" in result.output
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "visit"), "--format", "txt"])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "visit" / "report.txt").read_text()
+    assert "YOUR QUESTIONS, AND WHAT WAS SAID" in report and "surgeon" not in report.lower()
+    assert "THE NUMBERS YOU ASKED FOR" not in report  # the set asks for none
+    assert (tmp_path / "visit" / "followup.txt").read_text() == \
+        question_set.wording.nothing_to_follow_up + "\n"
+    mine.unlink()  # the set moved: the report says which file it needs, in one sentence
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "visit")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert str(mine) in result.output and "--questions" in result.output
