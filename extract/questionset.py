@@ -14,6 +14,7 @@ from pathlib import Path
 
 from extract import requirements
 from extract.errors import BadInput
+from extract.turns import PRACTICE, side_of_label
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -144,6 +145,7 @@ class QuestionSet:
     artifacts: tuple[Artifact, ...] = ()
     verdicts: tuple[Verdict, ...] = ()  # highest `at_least` first; the last is at 0
     wording: Wording = field(default_factory=Wording)
+    practitioner: str = "Doctor"  # the speaker label of whoever answers for the practice
     source: str = DEFAULT_QUESTION_SET  # a packaged file's name, or the path it was read from
 
     def item(self, item_id: str) -> Item | None:
@@ -226,7 +228,7 @@ def _concepts(value, where: str, entry: str) -> tuple[tuple[str, ...], ...]:
 
 TOP_LEVEL_KEYS = {"name", "goal_example", "goal_phrases", "vocabulary", "deflections", "questions",
                   "evidence", "procedures", "items", "red_flags", "look_alikes", "numbers",
-                  "artifacts", "verdicts", "report"}
+                  "artifacts", "verdicts", "report", "practitioner"}
 QUESTION_KEYS = {"id", "text", "paraphrases", "concepts", "requires", "answer_must_contain",
                  "critical"}
 EVIDENCE_KEYS = {"structure", "vague_structure", "candidacy", "reason", "treatments", "risk_words",
@@ -451,6 +453,15 @@ def _red_flag(raw: dict) -> RedFlagRule:
                        label=_text(raw, "label", where, kind), needs_reason=needs_reason)
 
 
+def _practitioner(data: dict) -> str:
+    label = _text(data, "practitioner", "the set's", default="Doctor", required=True)
+    if side_of_label(label) != PRACTICE:
+        raise _Problem(f"practitioner {label!r} is not a speaker label the analyzer takes for "
+                       "the practice's side; use a word such as Doctor, Surgeon, Physician, "
+                       "Specialist or Consultant", None, "practitioner")
+    return label
+
+
 def _build(data: dict) -> QuestionSet:
     _no_unknown(data, TOP_LEVEL_KEYS, "a question set")
     _no_unknown(data.get("evidence", {}), EVIDENCE_KEYS, "[evidence]", table=("evidence", 0))
@@ -493,7 +504,7 @@ def _build(data: dict) -> QuestionSet:
         look_alikes=_lower(_strings(data.get("look_alikes", []), "look_alikes", None,
                                     "look_alikes")),
         numbers=numbers, artifacts=artifacts, verdicts=_verdicts(data, artifacts),
-        wording=_wording(data),
+        wording=_wording(data), practitioner=_practitioner(data),
     )
 
 

@@ -79,6 +79,8 @@ def _mutated(old: str, new: str) -> tuple[str, int]:
     ('needs_reason = true', 'needs_reason = "yes"', "needs_reason must be true or false"),
     ('label = "Referral refused"', 'label = false', "red flag refused_referral label must be"),
     ('last_step = "Bring', 'last_steps = "Bring', "'last_steps' is not a field of [report]"),
+    ('practitioner = "Surgeon"', 'practitioner = "Oncologist"',
+     "practitioner 'Oncologist' is not a speaker label the analyzer takes for the practice"),
     ('prep_reminder = "Planned surgery never has to be decided on the same day."',
      'prep_reminder = 1', "[report] prep_reminder must be a string in quotes"),
 ])

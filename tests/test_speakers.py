@@ -189,6 +189,13 @@ def test_the_consent_reader_is_the_patient_and_who_agrees_the_surgeon():
                               Speaker("Surgeon", "surgeon", "replied to the consent script"))
 
 
+def test_the_one_who_answers_takes_the_question_set_s_word_for_the_practitioner():
+    visit = labelled(("Speaker 1", CONSENT), ("Speaker 2", "Yes, that's fine."))
+    named = sp.name_roles(visit, consent=[CONSENT], questions=QUESTIONS, practitioner="Doctor")
+    assert [s.speaker for s in named.segments] == ["Patient", "Doctor"]
+    assert named.speakers[1] == Speaker("Doctor", "surgeon", "replied to the consent script")
+
+
 def test_without_consent_the_question_reader_and_the_answerer_are_named():
     visit = labelled(("Speaker 1", "Come in."), ("Speaker 2", QUESTIONS[0]),
                      ("Speaker 1", "A disc protrusion at L4-L5."), ("Speaker 2", QUESTIONS[1]),

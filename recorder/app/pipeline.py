@@ -98,7 +98,8 @@ def label_speakers(visit: VisitFolder, transcript: Transcript, session, *,
                           speakers=speakers)
     labelled = name_roles(label_transcript(transcript, diarization),
                           consent=consent_wordings(manifest),
-                          questions=[q.text for q in question_set.questions])
+                          questions=[q.text for q in question_set.questions],
+                          practitioner=question_set.practitioner)
     write_transcript(visit, labelled)
     visit.record_stage("speakers", count=diarization.count,
                        labels=[s.label for s in labelled.speakers],

@@ -494,9 +494,10 @@ def _turns_hold(transcript: Transcript, patient: str, readings: dict[int, int],
     return answered >= len(own) / 2
 
 
-def assign_roles(transcript: Transcript, *, consent: Sequence[str],
-                 questions: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """Generic label -> (role label, why) for the speakers the evidence names.
+def assign_roles(transcript: Transcript, *, consent: Sequence[str], questions: Sequence[str],
+                 practitioner: str = SURGEON) -> dict[str, tuple[str, str]]:
+    """Generic label -> (role label, why) for the speakers the evidence names; the one who
+    answers for the practice is labelled `practitioner` (the question set's word for them).
 
     Patient: reads the consent wording (else: reads most of the prepared questions, at least
     2 and PATIENT_MAJORITY of them). Surgeon (anyone answering for the practice): replies to
@@ -520,13 +521,13 @@ def assign_roles(transcript: Transcript, *, consent: Sequence[str],
         return {}
     surgeon = consent_reply(transcript, patient, consent) if readers else None
     if surgeon:
-        roles[surgeon] = (SURGEON, "replied to the consent script")
+        roles[surgeon] = (practitioner, "replied to the consent script")
     else:
         replies = _count(_reply_to(transcript, i) for i in readings.values()
                          if transcript.segments[i].speaker == patient)
         surgeon = _clear_winner(replies)
         if surgeon:
-            roles[surgeon] = (SURGEON, f"answered {replies[surgeon]} of the patient's "
+            roles[surgeon] = (practitioner, f"answered {replies[surgeon]} of the patient's "
                                        f"prepared questions")
     if surgeon:
         for speaker, count in asked.items():
@@ -535,13 +536,15 @@ def assign_roles(transcript: Transcript, *, consent: Sequence[str],
     return roles
 
 
-def name_roles(transcript: Transcript, *, consent: Sequence[str],
-               questions: Sequence[str]) -> Transcript:
+def name_roles(transcript: Transcript, *, consent: Sequence[str], questions: Sequence[str],
+               practitioner: str = SURGEON) -> Transcript:
     """The transcript with roles for the speakers the evidence names (`consent`: the
     wordings of the consent exchange the patient reads; `questions`: the prepared questions'
     wordings); the others keep a number, counted on after the roles ("Speaker 3" after a
     Patient and a Surgeon)."""
-    roles = assign_roles(transcript, consent=consent, questions=questions)
+    roles = assign_roles(transcript, consent=consent, questions=questions,
+                         practitioner=practitioner)
+    kinds = {PATIENT: "patient", practitioner: "surgeon", COMPANION: "companion"}
     rename, order = {}, 0
     for segment in transcript.segments:
         label = segment.speaker
@@ -552,7 +555,7 @@ def name_roles(transcript: Transcript, *, consent: Sequence[str],
                 order += 1
                 rename[label] = GENERIC.format(order + len(roles))
     speakers = tuple(Speaker(label=rename[s.label],
-                             role=roles[s.label][0].lower() if s.label in roles else None,
+                             role=kinds[roles[s.label][0]] if s.label in roles else None,
                              evidence=roles[s.label][1] if s.label in roles else "")
                      for s in transcript.speakers if s.label in rename)
     return replace(transcript,
