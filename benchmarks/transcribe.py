@@ -67,7 +67,13 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "default": ("the default now: coverage guard, beam 5, 120 s windows, sequential", {}),
     "greedy": ("the default with beam 1; beam 5 on the guard's retry only",
                {"beam_size": 1, "retry_beam_size": 5}),
+    "no-fallback": ("the default without temperature fallback (temperature 0 only; the "
+                    "guard's retries keep it)", {"fallback": False}),
+    "greedy-no-fallback": ("beam 1 and temperature 0 only for the first pass; the guard's "
+                           "retries with beam 5 and fallback",
+                           {"beam_size": 1, "retry_beam_size": 5, "fallback": False}),
     "batched": ("the default + batched pipeline over VAD chunks, batch 4", BATCHED),
+    "batched-2": ("the default + batched pipeline, batch 2", {**BATCHED, "batch_size": 2}),
     "batched-8": ("the default + batched pipeline, batch 8", {**BATCHED, "batch_size": 8}),
     "window-60s": ("the default with 60 s windows", {"window_s": 60}),
     "window-240s": ("the default with 240 s windows", {"window_s": 240}),

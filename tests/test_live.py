@@ -8,6 +8,7 @@ tested in tests/test_record_live.py).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -108,7 +109,7 @@ class _ScriptedEngine:
     def __init__(self):
         self.windows: list[float] = []
 
-    def segments(self, audio, *, language, vocabulary):
+    def segments(self, audio, *, language, vocabulary, **options):
         self.windows.append(len(audio) / SAMPLE_RATE)
         seconds = [i for i in range(len(audio) // SAMPLE_RATE)
                    if np.any(audio[i * SAMPLE_RATE:(i + 1) * SAMPLE_RATE])]
@@ -125,14 +126,20 @@ class _ScriptedEngine:
             yield Segment(float(run[0]), run[-1] + 1.0, " ".join(w.text for w in words), words)
 
 
-def _loud_s(audio) -> float:
-    """The scripted engine's idea of speech: any sound at all."""
-    return float(np.count_nonzero(audio)) / SAMPLE_RATE
+def _loud_spans(audio) -> list[tuple[float, float]]:
+    """The scripted engines' idea of speech: any sound at all, to 0.1 s."""
+    loud = np.concatenate([[False], audio[::FRAME] != 0, [False]])
+    edges = np.flatnonzero(np.diff(loud.astype(np.int8)))
+    return [(a * FRAME / SAMPLE_RATE, b * FRAME / SAMPLE_RATE)
+            for a, b in zip(edges[::2], edges[1::2])]
+
+
+FRAME = SAMPLE_RATE // 10  # the scripted engines hear 0.1 s at a time
 
 
 def test_no_audio_is_lost_or_heard_twice_across_windows():
     engine = _ScriptedEngine()
-    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech_s=_loud_s)
+    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech=_loud_spans)
     # 3 s of speech, 2 s pause, repeated, then 12 s of silence, then 4 s of speech.
     pattern = [1, 1, 1, 0, 0] * 6 + [0] * 12 + [1] * 4
     for second, loud in enumerate(pattern):
@@ -151,7 +158,7 @@ def test_no_audio_is_lost_or_heard_twice_across_windows():
 
 def test_a_window_that_never_pauses_is_cut_at_a_word():
     engine = _ScriptedEngine()
-    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech_s=_loud_s)
+    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech=_loud_spans)
     for _ in range(60):  # a minute of speech without a pause
         transcriber.feed(np.full(SAMPLE_RATE, 0.1, dtype=np.float32))
         transcriber.step()
@@ -159,6 +166,66 @@ def test_a_window_that_never_pauses_is_cut_at_a_word():
     assert max(engine.windows) <= 30
     transcript = transcriber.finish()
     assert len([w for s in transcript.segments for w in s.words]) == 60
+
+
+SPEECH, SKIPPED, DEAF = 0.1, 0.2, 0.3  # levels of sound the skipping engine tells apart
+
+
+class _SkippingEngine:
+    """Writes a word a second of sound, one segment per run of it; given the vocabulary, it
+    jumps over sound at the SKIPPED level, as Whisper base does over speech with hotwords,
+    and sound at the DEAF level it never writes (speech no one could transcribe)."""
+
+    name, model_name = "skipping", "none"
+
+    def __init__(self):
+        self.retries = 0  # hearings without the vocabulary: the guard's
+
+    def segments(self, audio, *, language, vocabulary, **options):
+        self.retries += not vocabulary
+        level = np.round(audio[::FRAME], 1)
+        heard = (level != 0) & (level != DEAF) & ~((level == SKIPPED) & bool(vocabulary))
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], heard.astype(np.int8), [0]])))
+        for first, last in zip(edges[::2] / 10, edges[1::2] / 10):
+            starts = np.arange(first, last, 1.0)
+            words = tuple(Word(round(t, 2), round(min(t + 1.0, last), 2),
+                               f"w{t:g}" + ("." if t == starts[-1] else ""), 0.9)
+                          for t in starts)
+            yield Segment(words[0].start, words[-1].end, " ".join(w.text for w in words),
+                          words)
+
+
+def _live_transcript(pattern: list[float], settings: TranscribeSettings):
+    engine = _SkippingEngine()
+    transcriber = LiveTranscriber(engine, settings, speech=_loud_spans)
+    for level in pattern:  # a second at a time, as the recorder hands it over
+        transcriber.feed(np.full(SAMPLE_RATE, level, dtype=np.float32))
+        transcriber.step()
+    return transcriber.finish(), engine
+
+
+def test_speech_skipped_with_the_vocabulary_is_heard_again_and_the_rest_marked():
+    # Speech, a stretch the vocabulary makes the engine skip, speech, a stretch it never
+    # hears, speech, then silence.
+    pattern = ([SPEECH] * 3 + [0] + [SKIPPED] * 4 + [0] + [SPEECH] * 3 + [0] + [DEAF] * 3
+               + [0] + [SPEECH] * 3 + [0] * 12)
+    on = TranscribeSettings(vocabulary=("L5-S1",))
+    guarded, engine = _live_transcript(pattern, on)
+    written = sorted(int(w.start) for s in guarded.segments for w in s.words)
+    loud = [second for second, level in enumerate(pattern) if level in (SPEECH, SKIPPED)]
+    assert written == loud and engine.retries > 0  # the skipped seconds, heard again
+    unclear = [(s.start, s.end) for s in guarded.segments if not s.text]
+    deaf = [second for second, level in enumerate(pattern) if level == DEAF]
+    assert unclear == [(deaf[0], deaf[-1] + 1)]
+    assert all(s.low_confidence for s in guarded.segments if not s.text)
+    starts = [s.start for s in guarded.segments]
+    assert starts == sorted(starts)
+
+    # Without the guard the same recording silently loses both stretches.
+    bare, engine = _live_transcript(pattern, replace(on, coverage_guard=False))
+    heard = {int(w.start) for s in bare.segments for w in s.words}
+    assert not heard & {second for second, level in enumerate(pattern) if level == SKIPPED}
+    assert all(s.text for s in bare.segments) and engine.retries == 0
 
 
 def test_falling_behind_is_said_on_screen(question_set):

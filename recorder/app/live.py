@@ -6,6 +6,10 @@ transcribes whatever has arrived, analyses the transcript so far and reports a
 `LiveStatus`. If the recogniser falls behind, it takes the backlog in one longer window and
 says so; the recording itself never waits for it. At the end, the live transcript is kept
 and only the last few seconds are transcribed again, so the report is ready at once.
+
+Each stretch of audio made final goes through the same coverage guard as `visit
+transcribe` (recorder.transcription.coverage): speech Whisper skipped is heard again, and
+what no hearing writes down stays in the transcript as unclear speech, never silently lost.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ from extract.findings import Findings
 from extract.questionset import QuestionSet
 from extract.transcript import Segment, Transcript, Word, join_words
 from recorder.storage.audiofile import SAMPLE_RATE
-from recorder.transcription.engines import Engine, TranscribeSettings, checked, shifted
+from recorder.transcription.coverage import SpeechSpans, silero_speech
+from recorder.transcription.engines import (
+    Engine,
+    TranscribeSettings,
+    checked,
+    covered,
+    first_hearing,
+    shifted,
+)
 
 LIVE_WINDOW_MIN_S = 5.0  # transcribe once this much new audio has arrived
 LIVE_RETRY_S = 3.0  # a window still in progress is heard again after this much more audio
@@ -98,14 +110,6 @@ def _up_to_sentence_end(segments: list[Segment]) -> list[Segment]:
     return segments  # no sentence ends in it: keep it all rather than hold it forever
 
 
-def _speech_s(window: np.ndarray) -> float:
-    """Seconds of speech in `window` by voice activity detection (Silero, in faster-whisper)."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    chunks = get_speech_timestamps(window, VadOptions())
-    return sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
-
-
 def _last_word_end(segment: Segment) -> float:
     return segment.words[-1].end if segment.words else segment.end
 
@@ -113,11 +117,11 @@ def _last_word_end(segment: Segment) -> float:
 class LiveTranscriber:
     """Holds the audio not yet transcribed and the segments already final."""
 
-    def __init__(self, engine: Engine, settings: TranscribeSettings,
-                 speech_s: Callable[[np.ndarray], float] | None = None):
+    def __init__(self, engine: Engine, settings: TranscribeSettings, *,
+                 speech: SpeechSpans = silero_speech):
         self._engine = engine
-        self._settings = settings
-        self._speech_s = speech_s or _speech_s  # seconds of speech heard in some samples
+        self._settings = replace(settings, batched=False)  # live windows are short: no batches
+        self._speech = speech  # the stretches of speech in some samples (voice detection)
         self._lock = threading.Lock()
         self._blocks: list[np.ndarray] = []
         self._pending_samples = 0
@@ -139,6 +143,9 @@ class LiveTranscriber:
     def pending_s(self) -> float:
         return self._pending_samples / SAMPLE_RATE
 
+    def _speech_s(self, samples: np.ndarray) -> float:
+        return sum(end - start for start, end in self._speech(samples))
+
     def step(self, *, final: bool = False) -> bool:
         """Transcribe the audio waiting, if there is enough; True if anything was done."""
         with self._lock:
@@ -154,8 +161,7 @@ class LiveTranscriber:
         if final and self._speech_s(window) < FINAL_MIN_SPEECH_S:
             heard = []  # the last moments hold no speech: Whisper would only invent some
         else:
-            heard = list(self._engine.segments(window, language=self._settings.language,
-                                               vocabulary=self._settings.vocabulary))
+            heard = first_hearing(window, self._engine, self._settings)
         kept = [replace(s, end=_last_word_end(s))
                 for s in _final_part(heard, keep_until, window_s, final=final)]
         if kept:
@@ -167,9 +173,12 @@ class LiveTranscriber:
             consumed_s = keep_until  # silence (voice detection agrees): nothing to hear again
         else:
             return True  # speech still going on: wait for more audio
-        self.segments += [s for s in (checked(shifted(s, self._committed_s)) for s in kept)
-                          if s.text]
         consumed = min(len(window), int(round(consumed_s * SAMPLE_RATE)))
+        # Only what is made final is guarded, once: a window still in progress is heard
+        # again anyway. Segments with no text from here mark speech no one could write.
+        kept = covered(window[:consumed], kept, self._engine, self._settings,
+                       speech=self._speech)
+        self.segments += [checked(shifted(s, self._committed_s)) for s in kept]
         with self._lock:
             rest = np.concatenate(self._blocks)[consumed:]  # new blocks may have arrived
             self._blocks = [rest] if len(rest) else []

@@ -28,7 +28,7 @@ from recorder.transcription.models import (
     ctranslate2_dir,
     openai_checkpoint,
 )
-from recorder.transcription.coverage import guarded
+from recorder.transcription.coverage import SpeechSpans, guarded, silero_speech
 from recorder.transcription.windows import WINDOW_S, Partial, PartialKey, Window, cut_windows
 
 ENGINES = (FASTER_WHISPER, OPENAI_WHISPER)
@@ -65,6 +65,10 @@ class TranscribeSettings:
     coverage_guard: bool = True
     beam_size: int = BEAM_SIZE
     retry_beam_size: int = BEAM_SIZE  # for the guard's second hearing of missed speech
+    # Whisper decodes a window again at rising temperatures when its text looks wrong (a
+    # loop, unsure tokens); False keeps the first, greedy hearing (the batched pipeline
+    # never falls back). The guard's retries always may.
+    fallback: bool = True
     # faster-whisper's batched pipeline over the stretches of speech VAD finds: 1.4x less
     # CPU and as few words lost on the benchmark's consultations, but it hears speech
     # drowned in noise confidently (no low-confidence mark) and batch 8 peaked at 935 MB;
@@ -79,7 +83,8 @@ class Engine(Protocol):
     model_name: str
 
     def segments(self, audio: np.ndarray, *, language: str, vocabulary: tuple[str, ...],
-                 beam_size: int = BEAM_SIZE, batch_size: int = 0) -> Iterator[Segment]: ...
+                 beam_size: int = BEAM_SIZE, batch_size: int = 0,
+                 fallback: bool = True) -> Iterator[Segment]: ...
 
 
 def confidence_of(avg_logprob: float) -> float:
@@ -109,12 +114,14 @@ class FasterWhisperEngine:
         self._batched = None  # the batched pipeline, made on first use (it shares the model)
 
     def segments(self, audio: np.ndarray, *, language: str, vocabulary: tuple[str, ...],
-                 beam_size: int = BEAM_SIZE, batch_size: int = 0) -> Iterator[Segment]:
+                 beam_size: int = BEAM_SIZE, batch_size: int = 0,
+                 fallback: bool = True) -> Iterator[Segment]:
         options = dict(
             language=language, beam_size=beam_size, word_timestamps=True, vad_filter=True,
             vad_parameters={"min_silence_duration_ms": VAD_MIN_SILENCE_MS,
                             "speech_pad_ms": VAD_SPEECH_PAD_MS},
-            hotwords=", ".join(vocabulary) if vocabulary else None)
+            hotwords=", ".join(vocabulary) if vocabulary else None,
+            **({} if fallback else {"temperature": 0.0}))
         if batch_size:
             if self._batched is None:
                 from faster_whisper import BatchedInferencePipeline
@@ -217,7 +224,8 @@ class OpenAIWhisperEngine:
         self._whisper = whisper
 
     def segments(self, audio: np.ndarray, *, language: str, vocabulary: tuple[str, ...],
-                 beam_size: int = BEAM_SIZE, batch_size: int = 0) -> Iterator[Segment]:
+                 beam_size: int = BEAM_SIZE, batch_size: int = 0,
+                 fallback: bool = True) -> Iterator[Segment]:
         """`batch_size` is ignored: openai-whisper has no batched decoding."""
         from faster_whisper.vad import (
             SpeechTimestampsMap,
@@ -242,6 +250,7 @@ class OpenAIWhisperEngine:
             condition_on_previous_text=False,
             # Re-send the vocabulary with every 30-second window, as hotwords do.
             initial_prompt=prompt, carry_initial_prompt=prompt is not None,
+            **({} if fallback else {"temperature": 0.0}),
         )
         for piece in result["segments"]:
             yield _restored_segment(piece, timeline)
@@ -325,18 +334,36 @@ def transcribe(windows: Iterable[Window], engine: Engine, *, settings: Transcrib
 
 def heard(audio: np.ndarray, engine: Engine, settings: TranscribeSettings) -> list[Segment]:
     """The segments of one window of audio (times in it), the coverage guard applied."""
+    return covered(audio, first_hearing(audio, engine, settings), engine, settings)
+
+
+def first_hearing(audio: np.ndarray, engine: Engine,
+                  settings: TranscribeSettings) -> list[Segment]:
+    """The segments Whisper writes for `audio` with the vocabulary, before any guard."""
     # The vocabulary goes with every window: recall of domain terms falls late in a long
     # visit when only the start of the recording is prompted.
-    batch_size = settings.batch_size if settings.batched else 0
-    found = [segment for segment in engine.segments(
+    return [segment for segment in engine.segments(
         audio, language=settings.language, vocabulary=settings.vocabulary,
-        beam_size=settings.beam_size, batch_size=batch_size) if segment.text]
+        beam_size=settings.beam_size, batch_size=_batch_size(settings),
+        fallback=settings.fallback) if segment.text]
+
+
+def covered(audio: np.ndarray, segments: list[Segment], engine: Engine,
+            settings: TranscribeSettings, *, speech: SpeechSpans = silero_speech,
+            ) -> list[Segment]:
+    """`segments` heard in `audio` with the coverage guard applied, when it is on: speech
+    they missed is heard again, and what stays missed is an unclear segment (coverage.py).
+    The one guard of both `visit transcribe` and `visit record --live`."""
     if not settings.coverage_guard:
-        return found
+        return segments
     # The second hearing goes without the vocabulary: it is what makes base skip speech.
-    return guarded(audio, found, lambda clip: engine.segments(
+    return guarded(audio, segments, lambda clip: engine.segments(
         clip, language=settings.language, vocabulary=(), beam_size=settings.retry_beam_size,
-        batch_size=batch_size))
+        batch_size=_batch_size(settings)), speech=speech)
+
+
+def _batch_size(settings: TranscribeSettings) -> int:
+    return settings.batch_size if settings.batched else 0
 
 
 def _assembled(engine: Engine, settings: TranscribeSettings, done_samples: int,
