@@ -108,9 +108,14 @@ class _Analysis:
         side = [side_by_label.get(label) for label in labels]
         askings = find_askings(sentences, side, list(compiled.targets), settings, embedder)
         if self.labelled and any(label not in side_by_label for label in labels if label):
-            # Labels that name no side ("Speaker 1"): the one who asks is the patient's.
-            askers = Counter(sentences[a.first].speaker for found in askings.values()
-                             for a in found)
+            # Labels that name no side ("Speaker 1"): the one who asks is the patient's. The
+            # prepared questions say who that is; the items (a companion asking for the
+            # surgeon's numbers, the cost, a referral) only when no question was found.
+            questions = {q.id for q in self.qs.questions}
+            askers = (Counter(sentences[a.first].speaker for key, found in askings.items()
+                              if key in questions for a in found)
+                      or Counter(sentences[a.first].speaker for found in askings.values()
+                                 for a in found))
             side_by_label = sides(labels, askers)
             side = [side_by_label.get(label) for label in labels]
             askings = find_askings(sentences, side, list(compiled.targets), settings, embedder)

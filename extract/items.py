@@ -16,18 +16,35 @@ from __future__ import annotations
 
 import re
 
+from extract.asking import looks_like_question
 from extract.findings import ItemFinding, NumberFinding, ProcedureFinding, RedFlag, Span
 from extract.lexicon import Terms
-from extract.negation import asserted
+from extract.negation import asserted, denied
 from extract.normalize import numbers, percentages
 from extract.phrases import ALIAS_FUZZY_MIN_CHARS, PHRASE_CUTOFF, FUZZY_MIN_CHARS, Phrases
 from extract.questionset import Item, Number
-from extract.requirements import fraction_percent
+from extract.requirements import LEVEL, fraction_percent
 from extract.turns import PATIENT
 
 YEAR = re.compile(r"\b(year|years|annually|a year|per year)\b")
 REASON_WINDOW_SENTENCES = 2  # a reason for "not a candidate" may come in the next sentence
-OFFER_WINDOW_SENTENCES = 2  # an unasked referral: the offer, and the specialist this close
+OFFER_WINDOW_SENTENCES = 1  # an unasked referral: the offer, and the specialist in the same
+#                             sentence or one beside it ("Dr. Mbeki is a physiatrist. I'll put
+#                             the referral in today.")
+REPLY_SENTENCES = 3  # a number asked for is in the first sentences of the reply
+# Words that consent to whatever was just asked ("Sure.", "Of course."): in a reply to an
+# item's asking they agree to it; unasked, only the item's own `agree` acts do.
+CONSENT = Terms(("yes", "yeah", "sure", "of course", "absolutely", "certainly", "happy to",
+                 "no problem", "will do", "glad to", "definitely", "i'd encourage that",
+                 "we can do that", "i can do that"))
+_REQUEST = re.compile(r"\b(could you|can you|would you|will you|i'd like|i would like|"
+                      r"i want a|please)\b")
+FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|my|mine|our|ours)\b")  # not "if we were
+#                                                                 talking fusions"
+# A number of weeks, sessions...: no count of operations ("the twelve-week program").
+DURATION = re.compile(r"\b(\d+)[ -](?:years?|weeks?|months?|days?|hours?|minutes?|sessions?|visits?)\b")
+# A count narrowed to a part of the total: "20 of them at L4-L5", "at C6-C7, around 30".
+NARROWED = re.compile(rf"\bof (?:them|those|these)\b|\bthis level\b|{LEVEL.pattern}")
 
 
 def _span(sentences) -> Span:
@@ -41,10 +58,12 @@ class ItemJudge:
         self.sentences = analysis.sentences
         self.qs = analysis.qs
 
-    def _practice(self, index: int) -> bool:
-        """Said by the practice's side, as far as is known."""
+    def _practice(self, index: int, *, inferred: bool = True) -> bool:
+        """Said by the practice's side, as far as is known. `inferred=False`: without speaker
+        labels, only the sentences that ask are kept out (the turns guessed to be the
+        patient's are a guess: a referral offered in the first person is the practice's)."""
         a = self.a
-        if a.side[index] == PATIENT:
+        if a.side[index] == PATIENT and (a.labelled or inferred):
             return False
         if not a.labelled and index in a.replies.asked_sentences:
             return False
@@ -63,40 +82,54 @@ class ItemJudge:
         askings = self.a.askings.get(item.id, [])
         asked = _span(self.sentences[askings[0].first:askings[0].last + 1]) if askings else None
         replies = self._replies(item)
-        agree = Phrases(item.agree, PHRASE_CUTOFF, FUZZY_MIN_CHARS)
+        acts = Terms(item.agree)
         refuse = Phrases(item.refuse, PHRASE_CUTOFF, FUZZY_MIN_CHARS)
         counts = Phrases(item.counts, PHRASE_CUTOFF, FUZZY_MIN_CHARS)
         not_counts = Phrases(item.not_counts, PHRASE_CUTOFF, FUZZY_MIN_CHARS)
         for sentence in replies:
-            if refuse.first(sentence):
+            if refuse.first(sentence) or denied(acts, sentence.norm):
                 return ItemFinding(item.id, "refused", asked, _span((sentence,)))
-        agreeing = [s for s in replies if agree.first(s)]
+        agreeing = [s for s in replies
+                    if asserted(acts, s.norm) or asserted(CONSENT, s.norm)]
         if item.counts:
             naming = [s for s in replies if counts.first(s)]
             if agreeing and naming:
                 quote = sorted({agreeing[0], naming[0]}, key=lambda s: s.index)
                 return ItemFinding(item.id, "agreed", asked, _span(quote))
-            offered = self._offered(agree, counts)
+            offered = self._offered(acts, counts)
             if offered:
                 return ItemFinding(item.id, "agreed", asked, _span(offered))
             other = [s for s in replies if not_counts.first(s)] if agreeing else []
-            other = other or self._offered(agree, not_counts)
+            other = other or self._offered(acts, not_counts)
             if other:
                 return ItemFinding(item.id, "not_counting", asked, _span(other[:1]))
         elif agreeing:
             return ItemFinding(item.id, "agreed", asked, _span((agreeing[0],)))
+        elif offered := self._offered(acts, None):
+            return ItemFinding(item.id, "agreed", asked, _span(offered))
         if replies:
             return ItemFinding(item.id, "said", asked, _span(replies[:3]))
+        if item.said and all(n.id != item.id for n in self.qs.numbers):
+            said = Phrases(item.said, PHRASE_CUTOFF, ALIAS_FUZZY_MIN_CHARS)
+            mention = next((s for s in self.sentences if said.first(s)), None)
+            if mention is not None:
+                return ItemFinding(item.id, "said", asked, _span((mention,)))
         return ItemFinding(item.id, "not_discussed", asked, None)
 
-    def _offered(self, agree: Phrases, who: Phrases) -> list:
-        """An offer to refer made at any point, with whom in the same or a next sentence."""
-        for position, sentence in enumerate(self.sentences):
-            if not self._practice(position) or not agree.first(sentence):
+    def _offered(self, acts: Terms, who: Phrases | None) -> list:
+        """Agreed unasked, or where the asking was missed: the practice commits to it in a
+        statement (an item's `agree` acts, never a bare "sure"), and names who (`who`: a
+        specialist who counts) in the same sentence or one beside it, in the same turn."""
+        for sentence in self.sentences:
+            if (not self._practice(sentence.index, inferred=who is None)
+                    or looks_like_question(sentence.norm) or _REQUEST.search(sentence.norm)
+                    or not asserted(acts, sentence.norm)):
                 continue
-            following = [s for s in self.sentences[position:position + OFFER_WINDOW_SENTENCES]
-                         if self._practice(s.index)]
-            named = next((s for s in following if who.first(s)), None)
+            if who is None:
+                return [sentence]
+            near = self.sentences[max(0, sentence.index - OFFER_WINDOW_SENTENCES):
+                                  sentence.index + OFFER_WINDOW_SENTENCES + 1]
+            named = next((s for s in near if s.turn == sentence.turn and who.first(s)), None)
             if named is not None:
                 return sorted({sentence, named}, key=lambda s: s.index)
         return []
@@ -106,15 +139,43 @@ class ItemJudge:
     def _number_said(self, number: Number) -> tuple[float | None, Span | None]:
         item = self.qs.item(number.id)
         said = Phrases(item.said, PHRASE_CUTOFF, ALIAS_FUZZY_MIN_CHARS)
-        replies = self._replies(item)
-        stating = [s for s in self.sentences if item.said and said.first(s)
-                   and self._practice(s.index)]
-        for sentence in [*replies[:2], *stating]:
-            value = _number_of_kind(sentence.norm, number.kind,
-                                    stated=sentence not in replies[:2])
-            if value is not None:
-                return value, _span((sentence,))
-        return None, None
+        # A sentence naming another number of the same kind, and not this one, is about that
+        # one: "My five-year revision rate is 5 percent" answers no question on not fusing.
+        kind = number.kind
+        same_kind = {n.id for n in self.qs.numbers if n.kind == kind and n.id != number.id}
+        others = Phrases(tuple(w for other in self.qs.items if other.id in same_kind
+                               for w in other.said), PHRASE_CUTOFF, ALIAS_FUZZY_MIN_CHARS)
+        replies = [s for s in self._replies(item)[:REPLY_SENTENCES]
+                   if said.first(s) or not others.first(s)]
+        stating = [s for s in self.sentences if item.said and said.first(s) and s not in replies
+                   and not looks_like_question(s.norm)]
+        # The reply to the item's question; then each sentence stating it unasked, with the
+        # next sentence of the turn for a count narrowed there ("About 80 a year. At C6-C7
+        # specifically, around 30."); a statement naming it with no number ("And your
+        # revision rate. At five years.") is answered by the next turn.
+        found = [(value, specific, sentence) for sentence in replies
+                 for value, specific in _numbers_of_kind(sentence.norm, kind, stated=False)]
+        for sentence in stating:
+            if found:
+                break
+            following = self.sentences[sentence.index + 1:sentence.index + 1 + REPLY_SENTENCES]
+            if self._practice(sentence.index, inferred=False):
+                found = [(value, specific, sentence) for value, specific
+                         in _numbers_of_kind(sentence.norm, kind, stated=True)]
+                found += [(value, True, s) for s in following[:1] if found
+                          and s.turn == sentence.turn
+                          for value, specific in _numbers_of_kind(s.norm, kind, stated=False)
+                          if specific]
+            if found or self._practice(sentence.index):
+                continue
+            answer = next((s for s in following if s.turn != sentence.turn), None)
+            if answer is not None and self._practice(answer.index, inferred=False):
+                found = [(value, specific, answer) for value, specific
+                         in _numbers_of_kind(answer.norm, kind, stated=False, own=True)]
+        if not found:
+            return None, None
+        value, _, sentence = next((f for f in found if f[1]), found[0])
+        return value, _span((sentence,))
 
     def numbers(self) -> tuple[NumberFinding, ...]:
         found = []
@@ -141,17 +202,24 @@ class ItemJudge:
     def red_flags(self, items, questions) -> tuple[RedFlag, ...]:
         flags: list[RedFlag] = []
         reasons = self.a.compiled.evidence["reason"]
+        # A decision whose reason came in the reply, after a "Why not?" too: no red flag.
+        reasoned = [q.answer for q in questions if q.status == "answered" and q.answer
+                    and any(c.id == q.id and c.requires == "candidacy_with_reason"
+                            for c in self.qs.questions)]
         raised = set()
         for rule in self.qs.red_flags:
             terms = Terms(rule.phrases)
             if not terms:
                 continue
+            conditionals = not rule.even_if_conditional
             for position, sentence in enumerate(self.sentences):
-                if not self._practice(position) or not asserted(terms, sentence.norm):
+                if not self._practice(position) or not asserted(terms, sentence.norm,
+                                                                conditionals=conditionals):
                     continue
                 if rule.needs_reason:
                     following = self.sentences[position:position + REASON_WINDOW_SENTENCES]
-                    if reasons.found(" ".join(s.norm for s in following)):
+                    if reasons.found(" ".join(s.norm for s in following)) or any(
+                            span.start <= sentence.start < span.end for span in reasoned):
                         continue
                 raised.add(rule.kind)
                 flags.append(RedFlag(rule.kind, round(sentence.start, 2), round(sentence.end, 2),
@@ -177,20 +245,32 @@ class ItemJudge:
         return _span((goal,)) if goal else None
 
 
-def _number_of_kind(text: str, kind: str, stated: bool) -> float | None:
-    """A percentage (or a fraction said as one), or a count, in normalised text
-    (questionset.NUMBER_KINDS).
+def _numbers_of_kind(text: str, kind: str, stated: bool,
+                     own: bool = False) -> list[tuple[float, bool]]:
+    """The percentages (or fractions said as one), or the yearly counts, in normalised text,
+    each with whether it is the specific one: a count narrowed to a part of the total ("45
+    a year, roughly 20 of them at L4-L5": 20 at the level asked about).
 
-    `stated`: the sentence was not a reply to the item's question, so a "per_year" count
-    must say by itself that it is yearly.
+    `stated`: the sentence was not a reply to the item's question, so it must say by itself
+    that the count is yearly, and a percentage must be the surgeon's own ("my", "I"): "the
+    literature puts the revision rate around ten percent" is nobody's own figure. `own`: the
+    percentage must be the surgeon's own, however the sentence came.
     """
     if kind == "percent":
+        if (stated or own) and not FIRST_PERSON.search(text):
+            return []
         found = percentages(text)
-        if found:
-            return found[0]
-        return fraction_percent(text)
+        if not found and fraction_percent(text) is not None:
+            found = [fraction_percent(text)]
+        return [(value, False) for value in found[:1]]
     if kind == "per_year" and stated and not YEAR.search(text):
-        return None
+        return []
     years = {float(n) for n in re.findall(r"(\d+) years?\b", text)}
-    counts = [n for n in numbers(text) if f"{n:g}%" not in text and n >= 1 and n not in years]
-    return counts[0] if counts else None
+    out = []
+    for clause in re.split(r"[,;:]| and ", text):
+        durations = {float(n) for n in DURATION.findall(clause)}
+        out += [(n, bool(NARROWED.search(clause))) for n in numbers(clause)
+                if f"{n:g}%" not in clause and n >= 1 and n not in years | durations]
+    if len(out) == 1 and NARROWED.search(text):
+        out = [(out[0][0], True)]  # "At C6-C7 specifically, around 30."
+    return out

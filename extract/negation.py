@@ -19,18 +19,33 @@ CONDITIONALS = {"if", "unless", "whether", "when", "in case", "suppose", "say"}
 _NEGATED_PHRASE = {"not", "no", "never", "nothing", "none", "without"}
 
 
-def asserted(terms: Terms, text: str) -> str | None:
-    """The first phrase of `terms` said plainly in normalised `text`, or None."""
+def asserted(terms: Terms, text: str, *, conditionals: bool = True) -> str | None:
+    """The first phrase of `terms` said plainly in normalised `text`, or None.
+    `conditionals=False`: a conditional before the phrase does not undo it."""
     for clause in _CLAUSES.split(text):
         lemmas = words(clause)
         for first, last, entry in terms.positions(lemmas):
             before = lemmas[max(0, first - TRIGGER_WINDOW_WORDS):first]
             phrase = lemmas[first:last]
-            if any(word in CONDITIONALS for word in before):
+            if conditionals and any(word in CONDITIONALS for word in before):
                 continue
             if not _NEGATED_PHRASE & set(phrase) and NEGATIONS & set(before):
                 continue
             return entry
+    return None
+
+
+def denied(terms: Terms, text: str) -> str | None:
+    """The first phrase of `terms` said negated in normalised `text` ("I won't be referring
+    her", "I don't write up options"), not as a conditional; or None."""
+    for clause in _CLAUSES.split(text):
+        lemmas = words(clause)
+        for first, last, entry in terms.positions(lemmas):
+            before = lemmas[max(0, first - TRIGGER_WINDOW_WORDS):first]
+            if any(word in CONDITIONALS for word in before):
+                continue
+            if not _NEGATED_PHRASE & set(lemmas[first:last]) and NEGATIONS & set(before):
+                return entry
     return None
 
 

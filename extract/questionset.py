@@ -126,6 +126,8 @@ class RedFlagRule:
     phrases: tuple[str, ...] = ()
     label: str = ""  # the report's heading for it; empty: the kind, in words
     needs_reason: bool = False  # not raised when a reason follows within two sentences
+    even_if_conditional: bool = False  # a deadline: "only if you sign before you leave today"
+    #                                    is pressure; only a negation undoes the phrase
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ ITEM_KEYS = {"id", "asked", "display", "concepts", "agree", "refuse", "counts", 
              "said", "name", "met", "request", "refused_flag", "not_counting"}
 ITEM_LISTS = ("agree", "refuse", "counts", "not_counts", "said")
 ITEM_OUTCOMES = ("agreed", "refused", "not_counting", "said", "not_discussed")
-RED_FLAG_KEYS = {"kind", "why", "phrases", "label", "needs_reason"}
+RED_FLAG_KEYS = {"kind", "why", "phrases", "label", "needs_reason", "even_if_conditional"}
 NUMBER_KEYS = {"id", "name", "kind", "unit", "meaning", "request"}
 # What counts as the number: a count said with "a year" (or in reply to its question), a
 # percentage (or a fraction said as one: "about half"), or any count.
@@ -444,13 +446,14 @@ def _wording(data: dict) -> Wording:
 def _red_flag(raw: dict) -> RedFlagRule:
     kind = raw["kind"]
     where = f"red flag {kind}"
-    needs_reason = raw.get("needs_reason", False)
-    if not isinstance(needs_reason, bool):
-        raise _Problem(f"{where} needs_reason must be true or false", kind, "needs_reason")
+    flags = {key: raw.get(key, False) for key in ("needs_reason", "even_if_conditional")}
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise _Problem(f"{where} {key} must be true or false", kind, key)
     return RedFlagRule(kind=kind, why=_text(raw, "why", where, kind),
                        phrases=_lower(_strings(raw.get("phrases", []), f"{where} phrases", kind,
                                                "phrases")),
-                       label=_text(raw, "label", where, kind), needs_reason=needs_reason)
+                       label=_text(raw, "label", where, kind), **flags)
 
 
 def _practitioner(data: dict) -> str:

@@ -51,7 +51,7 @@ def _mutated(old: str, new: str) -> tuple[str, int]:
 
 @pytest.mark.parametrize("old, new, says", [
     ('requires = "proportion"', 'requires = "percent"', "requires 'percent', which is not one of"),
-    ('agree = ["sure"', 'agreed = ["sure"', "'agreed' is not a field of [[items]]"),
+    ('agree = ["i will write"', 'agreed = ["i will write"', "'agreed' is not a field of [[items]]"),
     ('id = "Q3"', 'id = "Q2"', "the id 'Q2' is used twice"),
     ('critical = true', 'critical = true\nparaphrase = ["x"]', "'paraphrase' is not a field"),
     ('said = ["fusion", "fusions"]', 'said = "fusion"', "said must be a list of strings"),
