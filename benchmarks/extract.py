@@ -476,6 +476,9 @@ def _question_mistakes(totals: Totals, everything: bool) -> list[str]:
 @click.option("--quick", is_flag=True,
               help="Only ../shared/corpus with labels (roles, Speaker 1, 2...) and without, "
                    "and its mistakes.")
+@click.option("--form", "forms", multiple=True, type=click.Choice(tuple(MODE_NAMES)),
+              help="With --quick: these transcript forms instead of the three labellings "
+                   "(repeat for several; e.g. --form recogniser).")
 @click.option("--mistakes", is_flag=True, help="List every disagreement with the labels.")
 @click.option("--no-cv", is_flag=True, help="Skip the leave-one-writer-out cross-validation.")
 @click.option("--no-timing", is_flag=True, help="Skip the one-hour timing.")
@@ -484,8 +487,8 @@ def _question_mistakes(totals: Totals, everything: bool) -> list[str]:
 @click.option("--audio", type=int, default=0, metavar="N",
               help="Also render the N shortest own visits with espeak-ng and run `visit process`.")
 @click.option("--one-hour-child", is_flag=True, hidden=True)
-def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder: bool,
-         audio: int, one_hour_child: bool) -> None:
+def main(quick: bool, forms: tuple[str, ...], mistakes: bool, no_cv: bool, no_timing: bool,
+         no_embedder: bool, audio: int, one_hour_child: bool) -> None:
     """Print the matching benchmark tables: own corpus, shared corpus, cross-validation.
 
     Example:
@@ -511,7 +514,8 @@ def main(quick: bool, mistakes: bool, no_cv: bool, no_timing: bool, no_embedder:
           f"{'all-MiniLM-L6-v2 int8 (extract/embedding.py)' if embedder else 'none'}; "
           "settings: extract.settings defaults (cross-validation: chosen per fold)\n")
 
-    modes = ("labels", "anonymous-labels", "no-labels") if quick else tuple(MODE_NAMES)
+    modes = ((forms or ("labels", "anonymous-labels", "no-labels")) if quick
+             else tuple(MODE_NAMES))
     rows = []
     if not quick:
         tallies, count, words = own_corpus(nlp, embedder, defaults)
