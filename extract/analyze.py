@@ -132,8 +132,9 @@ class _Analysis:
         self.askings = askings
         questions = [t for t in compiled.targets
                      if t.id in {q.id for q in self.qs.questions}]
+        items = [t for t in compiled.targets if t.id in {i.id for i in self.qs.items}]
         self.replies = Replies(sentences, side, askings, questions, settings, embedder,
-                               labelled=self.labelled, cue_turns=cue_turns)
+                               labelled=self.labelled, cue_turns=cue_turns, items=items)
         self.items = ItemJudge(self)
 
     def question(self, question: Question) -> QuestionFinding:

@@ -25,7 +25,7 @@ from extract.asking import Asking, Target, similarities
 from extract.lexicon import words
 from extract.sentences import Sentence
 from extract.settings import AnalyzerSettings
-from extract.turns import PATIENT
+from extract.turns import PATIENT, person, sounds_like_patient, speaks_for_self
 
 BACK_REFERENCE = re.compile(
     r"\b(you asked|your (?:first|second|third|fourth|fifth|last|earlier|other) question|"
@@ -46,7 +46,7 @@ class Replies:
     def __init__(self, sentences: tuple[Sentence, ...], side: list[str | None],
                  askings: dict[str, list[Asking]], questions: list[Target],
                  settings: AnalyzerSettings, embedder=None, labelled: bool = False,
-                 cue_turns: bool = False):
+                 cue_turns: bool = False, items: list[Target] = ()):
         self.sentences = sentences
         self.side = side
         self.settings = settings
@@ -67,20 +67,25 @@ class Replies:
                 self.groups[-1].append(asking)
             else:
                 self.groups.append([asking])
-        # Similarity of every sentence to every question, for the alignment by content.
+        # Similarity of every sentence to every question, for the alignment by content (and
+        # to every item too, to tell when the talk moves on to one).
         texts = [s.norm for s in sentences]
         if embedder is not None:
-            wordings = [w for q in questions for w in q.wordings]
-            owner = np.array([n for n, q in enumerate(questions) for _ in q.wordings])
+            everything_asked = [*questions, *items]
+            wordings = [w for q in everything_asked for w in q.wordings]
+            owner = np.array([n for n, q in enumerate(everything_asked) for _ in q.wordings])
             raw = similarities(texts, wordings, embedder) if texts else np.zeros((0, 0))
-            self.topic = np.full((len(texts), len(questions)), -1.0)
-            for n in range(len(questions)):
+            self.any_topic = np.full((len(texts), len(everything_asked)), -1.0)
+            for n in range(len(everything_asked)):
                 if (owner == n).any():
-                    self.topic[:, n] = raw[:, owner == n].max(axis=1) if len(texts) else 0
+                    self.any_topic[:, n] = raw[:, owner == n].max(axis=1) if len(texts) else 0
+            self.topic = self.any_topic[:, :len(questions)]
+            self.topic_index = {t.id: n for n, t in enumerate(everything_asked)}
         else:
             self.topic = np.array([[q.concept_hits(words(t)) / max(1, len(q.concepts))
                                     for q in questions] for t in texts]).reshape(
                 len(texts), len(questions))
+            self.topic_index = {}
         self.question_index = {q.id: n for n, q in enumerate(questions)}
         self._cache: dict[tuple[str, int], Reply] = {}
 
@@ -114,21 +119,78 @@ class Replies:
         limit = self.settings.reply_window_sentences * len(group)
         asked_end = self.sentences[after - 1].end
         window = []
-        if not (self.labelled or self.cue_turns):
-            # The asker still talking ("...Could you refer me?") is not the reply.
-            while (after < stop and self.sentences[after].norm.endswith("?")
-                   and self.sentences[after].pause_before < self.settings.turn_pause_s):
-                after += 1
+        turns_known = self.labelled or self.cue_turns
+        if not turns_known:
+            after = self._after_asker(after, stop)
+        mine = [self.topic_index[a.target] for a in group if a.target in self.topic_index]
+        dropped = 0  # sentences of the window that were not the reply: they use it up too
+        asking_back = False
         for index in range(after, stop):
-            if self.sentences[index].start - asked_end > self.settings.reply_window_s * len(group):
+            sentence = self.sentences[index]
+            if sentence.start - asked_end > self.settings.reply_window_s * len(group):
                 break
-            if window and self._new_question(index):
+            if window and (self._new_question(index) or self._other_topic(index, mine)):
                 break
+            # Without turns, who asks a question in the reply is unknown: mostly the patient
+            # asking back ("And those are, like, over fifty percent?"), never an answer; and
+            # what leads up to it or goes on from it with no pause is the same voice ("I
+            # printed something... It says 60 to 70 percent... Is that right for me?", "Is
+            # that like sixty percent? I'm trying to fill in the box.").
+            if not turns_known:
+                if sentence.norm.endswith("?"):
+                    lead_in = self._lead_in(index, after)
+                    dropped += 1 + sum(i >= lead_in for i in window)
+                    window = [i for i in window if i < lead_in]
+                    asking_back = True
+                    continue
+                asking_back = (asking_back and speaks_for_self(sentence.norm)
+                               and sentence.pause_before < self.settings.turn_pause_s)
+                if asking_back:
+                    dropped += 1
+                    continue
             if self._content(index):
                 window.append(index)
-                if len(window) >= limit:
+                if len(window) + dropped >= limit:
                     break
         return window
+
+    def _lead_in(self, question: int, after: int) -> int:
+        """The first sentence of the stretch that leads up to a question with no pause, back
+        to words spoken to the other side ("You're not a candidate. Can I ask why?")."""
+        first = question
+        while (first > after and self.sentences[first].pause_before < self.settings.turn_pause_s
+               and person(self.sentences[first - 1].norm) >= 0):
+            first -= 1
+        return first
+
+    def _after_asker(self, after: int, stop: int) -> int:
+        """Without turns, where the reply starts: the asker may go on after the question
+        ("...For the neck thing.", "I'd even do months of proper physio"), and the longest
+        silence among the next few sentences is the likeliest change of speaker. What comes
+        before it is the asker's when all of it is in the first person."""
+        ahead = range(after, min(stop, after + self.settings.asker_tail_sentences + 1))
+        if not ahead:
+            return after
+        change = max(ahead, key=lambda i: self.sentences[i].pause_before)
+        if not sounds_like_patient(self.sentences[change].norm) and all(
+                speaks_for_self(self.sentences[i].norm) for i in range(after, change)):
+            return change
+        return after
+
+    def _other_topic(self, index: int, mine: list[int]) -> bool:
+        """The talk moving on: a question ("How many of these fusions do you do?"), or a
+        sentence in the first person ("I've been reading about a biologic option..."), about
+        another prepared question or item and not the ones asked. (The surgeon's explanation
+        may touch another question's topic: "your problem is bone spur pressing on the cord"
+        is the reason a treatment does not fit.)"""
+        norm = self.sentences[index].norm
+        if not self.embedder_used or not mine or not (norm.endswith("?")
+                                                      or speaks_for_self(norm)):
+            return False
+        row = self.any_topic[index]
+        closest = int(np.argmax(row))
+        return (closest not in mine and row[closest] >= self.settings.topic_shift_similarity
+                and row[closest] - max(row[m] for m in mine) >= self.settings.topic_shift_margin)
 
     def reply(self, asking: Asking) -> Reply:
         key = (asking.target, asking.first)

@@ -37,6 +37,12 @@ class AnalyzerSettings:
     #                                  this long from the patient's side opens a new topic
     topic_similarity: float = 0.30  # in a reply to several questions asked together, a
     #                                 sentence this close to one of them is about it
+    topic_shift_similarity: float = 0.55  # a sentence this close to another question...
+    topic_shift_margin: float = 0.25  # ...and this much closer to it than to the one asked
+    #                                   ends the reply: the talk has moved on ("I've been
+    #                                   reading about a biologic option..." after Q1)
+    asker_tail_sentences: int = 2  # without turns, the asker may say this many more
+    #                                sentences before the reply starts
 
     # --- Turns without speaker labels (extract/turns.py) -----------------------------------
     turn_pause_s: float = 0.6  # a silence this long may be a change of speaker

@@ -90,12 +90,28 @@ def infer_patient_turns(turn_texts: dict[int, str], asking_turns: set[int]) -> s
             continue
         if last_asking is None:
             continue
-        text = turn_texts[turn].lower()
         distance = turn - last_asking
         if distance % 2:
             continue
-        mine = len(_FIRST_PERSON.findall(text)) - len(_SECOND_PERSON.findall(text))
-        short = len(text.split()) <= SHORT_TURN_WORDS and not re.search(r"\d", text)
-        if mine > 0 or short or text.rstrip().endswith("?"):
+        if sounds_like_patient(turn_texts[turn]):
             patient.add(turn)
     return patient
+
+
+def sounds_like_patient(text: str) -> bool:
+    """Words that sound like the patient's side: more "I"/"my" than "you"/"your", a question,
+    or a short back-channel with no number in it."""
+    short = len(text.split()) <= SHORT_TURN_WORDS and not re.search(r"\d", text)
+    return speaks_for_self(text) or short or text.rstrip().endswith("?")
+
+
+def person(text: str) -> int:
+    """How many more "I"/"my" than "you"/"your": above 0, someone telling their own story
+    (mostly the patient); below 0, someone speaking to the other (a surgeon explains in the
+    second person: "your MRI shows...")."""
+    text = text.lower()
+    return len(_FIRST_PERSON.findall(text)) - len(_SECOND_PERSON.findall(text))
+
+
+def speaks_for_self(text: str) -> bool:
+    return person(text) > 0

@@ -9,6 +9,7 @@ import pytest
 
 from extract.analyze import analyze
 from extract.findings import Findings
+from extract.turns import person, sounds_like_patient
 from testkit.corpus import script_transcript
 
 Q5 = ("If I delay surgery by six months while trying non-surgical options, what is the "
@@ -150,3 +151,41 @@ def test_an_answer_after_the_next_question_counts_when_it_says_so(run):
     never = run(f"PATIENT: {q1}", "SURGEON: Let me pull the images up.", f"PATIENT: {q2}",
                 "SURGEON: About forty percent, with a herniated disc like many people have.")
     assert never.question("Q1").status == "unanswered"
+
+
+# --- Timed words without speaker labels: the asker's own words are never the reply --------
+
+Q2 = "What percentage of patients with this exact diagnosis improve without surgery?"
+
+
+@pytest.fixture(scope="module")
+def by_meaning(nlp, question_set, embedder):
+    def findings(*turns: str, seed: str = "unit") -> Findings:
+        pairs = tuple((line.split(":", 1)[0], line.split(":", 1)[1].strip()) for line in turns)
+        return analyze(script_transcript(pairs, seed), question_set, nlp, embedder=embedder)
+    return findings
+
+
+@pytest.mark.parametrize("seed", ["a", "b", "c"])
+def test_a_number_the_patient_asks_back_is_not_the_answer(run, seed):
+    q2 = run(f"PATIENT: {Q2}", "SURGEON: Most people get better with time.",
+             "PATIENT: Is that like sixty percent? I'm trying to fill in the box.",
+             "SURGEON: I'd rather not pin a number on it. It's the majority.",
+             seed=seed).question("Q2")
+    assert q2.status != "answered"
+    assert "sixty" not in q2.answer.text and "box" not in q2.answer.text
+
+
+@pytest.mark.parametrize("seed", ["a", "b", "c"])
+def test_the_patient_moving_on_to_another_question_ends_the_reply(by_meaning, seed):
+    q1 = by_meaning("PATIENT: What exactly is on the MRI that's causing this?",
+                    "SURGEON: I don't go through the pictures line by line.",
+                    "PATIENT: I've been reading about a fibrin sealant they put into the disc "
+                    "wall, biologic disc repair.", seed=seed).question("Q1")
+    assert q1.status == "unanswered" and "disc" not in q1.answer.text
+
+
+def test_who_is_speaking_by_their_words():
+    assert person("My back hurts when I sit.") > 0 > person("Your MRI shows a tear.")
+    assert sounds_like_patient("Okay.") and sounds_like_patient("Is that sixty percent?")
+    assert not sounds_like_patient("About sixty percent of people improve.")
