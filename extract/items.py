@@ -145,8 +145,8 @@ class ItemJudge:
         same_kind = {n.id for n in self.qs.numbers if n.kind == kind and n.id != number.id}
         others = Phrases(tuple(w for other in self.qs.items if other.id in same_kind
                                for w in other.said), PHRASE_CUTOFF, ALIAS_FUZZY_MIN_CHARS)
-        replies = [s for s in self._replies(item)[:REPLY_SENTENCES]
-                   if said.first(s) or not others.first(s)]
+        replies = [s for s in self._replies(item)
+                   if said.first(s) or not others.first(s)][:REPLY_SENTENCES]
         stating = [s for s in self.sentences if item.said and said.first(s) and s not in replies
                    and not looks_like_question(s.norm)]
         # The reply to the item's question; then each sentence stating it unasked, with the

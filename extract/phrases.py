@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from extract.normalize import normalize
 from extract.sentences import Sentence, plain
 
 PHRASE_CUTOFF = 90  # rapidfuzz ratio (0-100) to a run of whole words of about the length
@@ -37,7 +38,10 @@ class Phrases:
     def __init__(self, phrases: tuple[str, ...], cutoff: float = PHRASE_CUTOFF,
                  min_chars: int = FUZZY_MIN_CHARS):
         self.phrases = tuple(p for p in phrases if p.strip())
-        alternatives = "|".join(re.escape(p) for p in sorted(self.phrases, key=len, reverse=True))
+        # Matched on normalised text, where spoken numbers are digits: "don't have one" is
+        # also "don't have 1".
+        forms = {form for p in self.phrases for form in (p, normalize(p)) if form}
+        alternatives = "|".join(re.escape(p) for p in sorted(forms, key=len, reverse=True))
         self._exact = (re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
                        if self.phrases else None)
         self._cutoff = cutoff

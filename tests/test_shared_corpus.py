@@ -50,11 +50,12 @@ class Floor:
 # question asked back, and what its asker says around it, is never the reply): 0 overclaims in
 # every form; recogniser-like timed words 0.883, asked F1 0.954, key facts
 # 0.812, 24 verdicts, items 107, numbers 98, red flags 36 (0.856 and 5 overclaims before).
+# After the numbers' phrases in normalised form: numbers no labels 105, labels 107.
 FLOORS = {
     "no-labels": Floor(status_accuracy=0.88, asked_f1=0.95, key_facts=0.80, verdicts=24,
-                       overclaims=0, items=104, numbers=98, red_flags=34),
+                       overclaims=0, items=104, numbers=103, red_flags=34),
     "labels": Floor(status_accuracy=0.89, asked_f1=0.95, key_facts=0.82, verdicts=25,
-                    overclaims=0, items=105, numbers=100, red_flags=34),
+                    overclaims=0, items=105, numbers=105, red_flags=34),
     "recogniser": Floor(status_accuracy=0.86, asked_f1=0.95, key_facts=0.79, verdicts=22,
                         overclaims=0, items=105, numbers=96, red_flags=34),
 }
