@@ -263,3 +263,16 @@ def test_a_long_batched_segment_is_cut_into_sentences():
     pieces = sentences_of(_segment(words))
     assert [p.text for p in pieces] == ["Is it bad?", "No.", "It heals"]
     assert [(p.start, p.end) for p in pieces] == [(0.0, 1.4), (1.5, 1.9), (2.0, 2.9)]
+
+
+def test_an_unclear_stretch_survives_a_checkpoint_so_a_resumed_run_keeps_it():
+    from extract.transcript import Transcript
+    from recorder.transcription.windows import Partial, PartialKey
+
+    unclear = Segment(start=5.0, end=8.5, text="", confidence=0.0, low_confidence=True)
+    transcript = Transcript(engine="faster-whisper", model="base", language="en",
+                            duration_s=10.0, segments=(_segment(_words(0, 3)), unclear))
+    partial = Partial(key=PartialKey(audio_sha256=None, engine="faster-whisper", model="base",
+                                     language="en", vocabulary=("L5-S1",)),
+                      done_samples=10 * SAMPLE_RATE, transcript=transcript)
+    assert Partial.from_json(partial.to_json()) == partial
