@@ -49,15 +49,14 @@ from extract.embedding import load_embedder  # noqa: E402
 from extract.questionset import load_question_set, load_question_set_named  # noqa: E402
 from extract.settings import DEFAULT_SETTINGS, TUNABLE, AnalyzerSettings  # noqa: E402
 from extract.transcript import Transcript  # noqa: E402
-from testkit.corpus import Consultation, Tally, read_corpus, score  # noqa: E402
+from testkit.corpus import Consultation, evaluate, read_corpus  # noqa: E402
+from testkit.scoring import FINDING_ROWS, Totals, total  # noqa: E402
 from testkit.shared_corpus import (  # noqa: E402
     SHARED_CORPUS,
     Case,
-    Totals,
     read_cases,
     render,
     score_case,
-    total,
 )
 
 CORPUS = REPO / "tests" / "corpus"
@@ -139,31 +138,27 @@ def _changed(settings, defaults) -> str:
 
 # --- (i) tests/corpus --------------------------------------------------------------------
 
-def own_corpus(nlp, embedder, settings) -> tuple[dict[str, Tally], int, int]:
+def own_corpus(nlp, embedder, settings) -> tuple[dict[str, Totals], int, int]:
+    """tests/corpus scored by the one scorer (testkit/scoring.py): the row "all" and one
+    per question id."""
     consultations = read_corpus(CORPUS)
-    sets = {None: load_question_set()}
-    tallies: dict[str, Tally] = {}
-    for consultation in consultations:
-        name = consultation.gold.question_set
-        if name not in sets:
-            sets[name] = load_question_set(REPO / "extract" / name)
-        findings = run(consultation.transcript, sets[name], nlp, embedder, settings)
-        score(consultation.name, findings, consultation.gold, tallies)
-    return tallies, len(consultations), sum(c.words for c in consultations)
+    rows = evaluate(consultations, nlp, embedder=embedder, settings=settings)
+    return rows, len(consultations), sum(c.words for c in consultations)
 
 
-def own_table(tallies: dict[str, Tally]) -> list[str]:
+def own_table(rows: dict[str, Totals]) -> list[str]:
     lines = ["| item | asked precision | asked recall | status accuracy | overclaims | "
              "key-fact recall |", "| --- | --- | --- | --- | --- | --- |"]
-    for key in QUESTION_ROWS:
-        t = tallies[key]
-        lines.append(f"| {key} | {_fmt(t.precision())} | {_fmt(t.recall())} | "
-                     f"{_fmt(t.accuracy())} | {t.overclaims} | {_fmt(t.fact_recall())} |")
+    for key in ("all", *sorted(k for k in rows if k != "all")):
+        t = rows[key]
+        lines.append(f"| {'all questions' if key == 'all' else key} | "
+                     f"{_fmt(t.asked_precision)} | {_fmt(t.asked_recall)} | "
+                     f"{_fmt(t.status_accuracy)} | {t.overclaims} | {_fmt(t.key_facts)} |")
     lines += ["", "| finding | accuracy | right / checked |", "| --- | --- | --- |"]
-    for key in ("procedures", "surgeon's numbers", "comparison, referral, cost", "red flags",
-                "artifacts", "verdict"):
-        t = tallies[key]
-        lines.append(f"| {key} | {_fmt(t.accuracy())} | {t.right} / {t.total} |")
+    for name, _, _ in FINDING_ROWS:
+        right, checked = rows["all"].row(name)
+        lines.append(f"| {name} | {_fmt(right / checked if checked else None)} | "
+                     f"{right} / {checked} |")
     return lines
 
 
@@ -185,18 +180,6 @@ def summary_row(corpus: str, transcript: str, t: Totals) -> str:
             f"{share(t.procedures_right, t.procedures_total)} | "
             f"{share(t.numbers_right, t.numbers_total)} | "
             f"{share(t.items_right, t.items_total)} | {share(t.red_flags_right, t.cases)} |")
-
-
-def own_row(tallies: dict[str, Tally], count: int) -> str:
-    q, v = tallies["all questions"], tallies["verdict"]
-    p, r = q.precision(), q.recall()
-    f1 = 2 * p * r / (p + r) if p and r else None
-    rows = {key: tallies[key] for key in ("procedures", "surgeon's numbers",
-                                          "comparison, referral, cost", "red flags")}
-    return (f"| tests/corpus ({count}, own) | recogniser-like timed words, no labels | "
-            f"{q.accuracy():.3f} | {q.overclaims} | {_fmt(p)} | {_fmt(r)} | {_fmt(f1)} | "
-            f"{_fmt(q.fact_recall())} | {v.right}/{v.total} | "
-            + " | ".join(f"{t.right}/{t.total}" for t in rows.values()) + " |")
 
 
 class CachedPipeline:
@@ -518,8 +501,9 @@ def main(quick: bool, forms: tuple[str, ...], mistakes: bool, no_cv: bool, no_ti
              else tuple(MODE_NAMES))
     rows = []
     if not quick:
-        tallies, count, words = own_corpus(nlp, embedder, defaults)
-        rows.append(own_row(tallies, count))
+        own, count, words = own_corpus(nlp, embedder, defaults)
+        rows.append(summary_row(f"tests/corpus ({count}, own)", MODE_NAMES["recogniser"],
+                                own["all"]))
     shared = f"../shared/corpus ({len(cases)}, six other writers)"
     for mode in modes:
         rows.append(summary_row(shared, MODE_NAMES[mode], runs.totals(mode, defaults)))
@@ -547,7 +531,7 @@ def main(quick: bool, forms: tuple[str, ...], mistakes: bool, no_cv: bool, no_ti
            "| Q1 | Q2 | Q3 | Q4 | Q5 |", "| --- | --- | --- | --- | --- |",
            "| " + " | ".join(f"{t.question_right.get(q, 0) / t.cases:.3f}"
                              for q in QUESTION_ROWS[1:]) + " |"])
-    _echo(["", "Own corpus (tests/corpus), per question:", ""] + own_table(tallies))
+    _echo(["", "Own corpus (tests/corpus), per question:", ""] + own_table(own))
 
     if not no_cv:
         _echo(["", f"(iii) Leave-one-writer-out cross-validation on ../shared/corpus: "
@@ -571,8 +555,7 @@ def main(quick: bool, forms: tuple[str, ...], mistakes: bool, no_cv: bool, no_ti
     if audio:
         _echo([""] + audio_check(audio))
     if mistakes:
-        _echo(["", "Mistakes, tests/corpus:"] + [f"  [{key}] {line}" for key, tally in
-                                                tallies.items() for line in tally.mistakes])
+        _echo(["", "Mistakes, tests/corpus:"] + [f"  {line}" for line in own["all"].mistakes])
         for mode in MODE_NAMES:
             _echo(f"\nMistakes, ../shared/corpus, {MODE_NAMES[mode]}:")
             _echo(_question_mistakes(runs.totals(mode, defaults), True) or ["  none"])

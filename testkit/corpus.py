@@ -3,8 +3,9 @@
 A consultation file is TOML front matter between `+++` lines (the gold labels) and then one
 line per turn, "SPEAKER: words" (tests/corpus/README.md). The analyzer never sees the speaker
 labels: the turns become a Transcript with word times at a speaking rate and pauses between
-and within turns, the way a recogniser's output looks. `score` compares findings with the
-gold labels; benchmarks/extract.py prints the result and tests assert floors on it.
+and within turns, the way a recogniser's output looks. `evaluate` scores findings against the
+gold labels with the one scorer of every corpus (testkit/scoring.py); benchmarks/extract.py
+prints the result and tests assert floors on it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract.analyze import STATUS_RANK, analyze
+from extract.analyze import analyze
 from extract.errors import BadInput
 from extract.findings import STATUSES, V1_NUMBERS, Findings
 from extract.normalize import normalize
 from extract.questionset import QuestionSet, load_question_set
+from extract.settings import DEFAULT_SETTINGS, AnalyzerSettings
 from extract.transcript import Segment, Transcript, Word
+from testkit.scoring import ItemLabel, Labels, QuestionLabel, Totals, score
 
 EXTRACT_DIR = Path(__file__).resolve().parents[1] / "extract"  # where the question sets live
 
@@ -42,7 +45,7 @@ SEGMENT_BREAK_S = 1.0  # a silence this long always ends a segment
 
 ARTIFACTS = ("written_comparison", "five_answers", "volume_and_revision", "referral",
              "delay_risk_understood")
-NUMBERS = ("fusions_per_year", "revision_rate_5yr_pct", "pct_not_fused")
+NUMBERS = ("fusions_per_year", "revision_rate_5yr_pct", "pct_not_fused")  # as in findings v1
 
 
 @dataclass(frozen=True)
@@ -172,99 +175,56 @@ def _segment(words: list[Word]) -> Segment:
                    text=" ".join(w.text for w in words), words=tuple(words), confidence=0.95)
 
 
-# --- Scoring --------------------------------------------------------------------------
+# --- Scoring (testkit/scoring.py, the one scorer of every corpus) ------------------------
 
-@dataclass
-class Tally:
-    """Counts for one row of the benchmark table."""
-
-    asked_tp: int = 0
-    asked_fp: int = 0
-    asked_fn: int = 0
-    status_right: int = 0
-    status_total: int = 0
-    overclaims: int = 0
-    facts_found: int = 0
-    facts_total: int = 0
-    right: int = 0  # for rows that are plain accuracy (procedures, artifacts, verdict...)
-    total: int = 0
-    mistakes: list[str] = field(default_factory=list)
-
-    def precision(self) -> float | None:
-        found = self.asked_tp + self.asked_fp
-        return self.asked_tp / found if found else None
-
-    def recall(self) -> float | None:
-        real = self.asked_tp + self.asked_fn
-        return self.asked_tp / real if real else None
-
-    def accuracy(self) -> float | None:
-        if self.status_total:
-            return self.status_right / self.status_total
-        return self.right / self.total if self.total else None
-
-    def fact_recall(self) -> float | None:
-        return self.facts_found / self.facts_total if self.facts_total else None
+def labels_of(consultation: Consultation, question_set: QuestionSet) -> Labels:
+    """The gold labels in the scorer's form, by the question set's ids: every procedure of
+    the set and every red-flag kind are labelled, the comparison and the referral always
+    (not_discussed when left out), other items when given."""
+    gold = consultation.gold
+    items = {i.id for i in question_set.items}
+    outcomes = {"comparison": "not_discussed", "referral": "not_discussed", **gold.items}
+    return Labels(
+        questions={qid: QuestionLabel(asked=status != "not_asked", ask_turn=None, status=status,
+                                      answer_turns=(), key_facts=gold.facts.get(qid, ()))
+                   for qid, status in gold.statuses.items()},
+        procedures=frozenset(gold.procedures),
+        labelled_procedures=frozenset(p.id for p in question_set.procedures),
+        numbers=tuple((key, V1_NUMBERS[key], gold.numbers[key]) for key in NUMBERS),
+        items=tuple(ItemLabel(item, item, outcome) for item, outcome in sorted(outcomes.items())
+                    if item in items),
+        red_flags=frozenset(gold.red_flags), labelled_red_flags=None,
+        artifacts=dict(gold.artifacts), verdict=gold.verdict)
 
 
-def is_overclaim(predicted: str, truth: str) -> bool:
-    """Answered or partial where the truth is lower: the error that must never happen."""
-    return predicted in ("answered", "partial") and STATUS_RANK[predicted] > STATUS_RANK[truth]
+def question_set_of(consultation: Consultation) -> QuestionSet:
+    name = consultation.gold.question_set
+    return load_question_set(EXTRACT_DIR / name if name else None)
 
 
-def score(name: str, findings: Findings, gold: Gold, tallies: dict[str, Tally]) -> None:
-    """Add one consultation's results to `tallies` (rows by name, created as needed)."""
-    def row(key: str) -> Tally:
-        return tallies.setdefault(key, Tally())
-
-    for question in findings.questions:
-        truth = gold.statuses.get(question.id, "not_asked")
-        for key in (question.id, "all questions"):
-            tally = row(key)
-            asked, really = question.status != "not_asked", truth != "not_asked"
-            tally.asked_tp += asked and really
-            tally.asked_fp += asked and not really
-            tally.asked_fn += really and not asked
-            tally.status_total += 1
-            tally.status_right += question.status == truth
-            tally.overclaims += is_overclaim(question.status, truth)
-            if question.status != truth and key != "all questions":
-                tally.mistakes.append(f"{name} {question.id}: {question.status}, truth {truth}")
-            facts = gold.facts.get(question.id, ())
-            answer = normalize(question.answer.text) if question.answer else ""
-            tally.facts_total += len(facts)
-            tally.facts_found += sum(fact in answer for fact in facts)
-
-    def accuracy(key: str, predicted, truth, what: str) -> None:
-        tally = row(key)
-        tally.total += 1
-        tally.right += predicted == truth
-        if predicted != truth:
-            tally.mistakes.append(f"{name} {what}: {predicted}, truth {truth}")
-
-    for procedure in findings.procedures:
-        accuracy("procedures", procedure.discussed, procedure.id in gold.procedures, procedure.id)
-    for key in ARTIFACTS:
-        accuracy("artifacts", findings.artifact(key), gold.artifacts[key], key)
-    for key in NUMBERS:
-        accuracy("surgeon's numbers", findings.number(V1_NUMBERS[key]), gold.numbers[key], key)
-    outcomes = {item.id: item.outcome for item in findings.items}
-    for item_id in sorted({"comparison", "referral", *gold.items} & set(outcomes)):
-        accuracy("comparison, referral, cost", outcomes[item_id],
-                 gold.items.get(item_id, "not_discussed"), item_id)
-    accuracy("red flags", sorted({f.kind for f in findings.red_flags}), sorted(set(gold.red_flags)),
-             "red flags")
-    accuracy("verdict", findings.verdict, gold.verdict, "verdict")
+def score_consultation(consultation: Consultation, findings: Findings, question_set: QuestionSet,
+                       ) -> dict[str, Totals]:
+    """One consultation's scores: "all" questions, and one row per question id."""
+    labels = labels_of(consultation, question_set)
+    rows = {"all": score(consultation.name, labels, findings)}
+    for question in question_set.questions:
+        rows[question.id] = score(consultation.name, labels, findings,
+                                  questions=frozenset({question.id}))
+    return rows
 
 
-def evaluate(consultations: tuple[Consultation, ...], nlp) -> dict[str, Tally]:
-    """Analyse every consultation with its question set and score it against its labels."""
-    sets: dict[str | None, QuestionSet] = {None: load_question_set()}
-    tallies: dict[str, Tally] = {}
+def evaluate(consultations: tuple[Consultation, ...], nlp, *, embedder=None,
+             settings: AnalyzerSettings = DEFAULT_SETTINGS) -> dict[str, Totals]:
+    """Analyse every consultation with its question set and add up its scores: the row
+    "all", and one per question id (a set's ids, Q1 or K1...)."""
+    sets: dict[str | None, QuestionSet] = {}
+    rows: dict[str, Totals] = {}
     for consultation in consultations:
         name = consultation.gold.question_set
         if name not in sets:
-            sets[name] = load_question_set(EXTRACT_DIR / name)
-        findings = analyze(consultation.transcript, sets[name], nlp)
-        score(consultation.name, findings, consultation.gold, tallies)
-    return tallies
+            sets[name] = question_set_of(consultation)
+        findings = analyze(consultation.transcript, sets[name], nlp, embedder=embedder,
+                           settings=settings)
+        for key, totals in score_consultation(consultation, findings, sets[name]).items():
+            rows.setdefault(key, Totals()).add(totals)
+    return rows

@@ -23,15 +23,21 @@ tests/test_shared_corpus.py asserts floors on them.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from extract.errors import BadInput
 from extract.findings import V1_NUMBERS, Findings
-from extract.normalize import normalize
 from extract.transcript import Segment, Transcript
-from testkit.corpus import is_overclaim, script_transcript
+from testkit.corpus import script_transcript
+from testkit.scoring import (
+    ITEM_OUTCOMES,
+    ItemLabel,
+    Labels,
+    QuestionLabel,
+    Totals,
+    score,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"  # CI lays shared/ beside the clone
@@ -46,7 +52,6 @@ NUMBERS = ("fusions_per_year", "revision_rate_5yr_pct", "pct_not_fused")
 ARTIFACTS = ("written_comparison", "five_answers", "volume_and_revision", "referral",
              "delay_risk_understood")
 LABELLED_RED_FLAGS = ("dismissal", "not_candidate_no_reason", "same_day_pressure")
-ITEM_OUTCOMES = frozenset(("agreed", "refused", "not_counting", "said", "not_discussed"))
 # The spine corpus labels three items as yes or no; each is the item's outcome being one of
 # these (../shared/corpus/README.md): (label, as a mistake names it, item id, outcomes).
 SPINE_ITEMS = (
@@ -69,42 +74,6 @@ SAME_SPEAKER_PAUSE_S = 0.3  # one speaker's next cue
 class Turn:
     speaker: str  # "patient", "surgeon" (anyone answering for the practice) or "companion"
     text: str
-
-
-@dataclass(frozen=True)
-class QuestionLabel:
-    asked: bool
-    ask_turn: int | None  # the first turn that asks it
-    status: str
-    answer_turns: tuple[int, ...]
-    key_facts: tuple[str, ...]  # as written; compare through `fact_form`
-
-
-@dataclass(frozen=True)
-class ItemLabel:
-    """What an item's outcome should be: one of `outcomes` when `truth` is a yes or no (the
-    spine corpus), or exactly `truth` when it is an outcome (the generic corpora)."""
-
-    what: str  # as a mistake names it: "referral given", "item plan"
-    item: str  # the question set's item id
-    truth: bool | str
-    outcomes: frozenset[str] = frozenset()
-
-    def predicted(self, outcome: str) -> bool | str:
-        return outcome in self.outcomes if self.outcomes else outcome
-
-
-@dataclass(frozen=True)
-class Labels:
-    questions: dict[str, QuestionLabel]
-    procedures: frozenset[str]  # ids discussed
-    labelled_procedures: frozenset[str]  # ids the labels say anything about
-    numbers: tuple[tuple[str, str, float | None], ...]  # (as a mistake names it, id, value)
-    items: tuple[ItemLabel, ...]
-    red_flags: frozenset[str]
-    labelled_red_flags: frozenset[str] | None  # kinds the labels cover; None: every kind
-    artifacts: dict[str, bool]
-    verdict: str
 
 
 @dataclass(frozen=True)
@@ -289,85 +258,6 @@ def to_webvtt(case: Case, *, speakers: bool = True) -> str:
 
 # --- Scoring ----------------------------------------------------------------------------
 
-def fact_form(text: str) -> str:
-    """A key fact or an answer as the README compares them: lower case, numbers as digits,
-    "%" as "percent", no punctuation, no spaces ("L five S one" and "L5-S1" are "l5s1")."""
-    return re.sub(r"[^a-z0-9]", "", normalize(text).replace("%", " percent "))
-
-
-@dataclass
-class Totals:
-    """Counts over some cases: one row of a benchmark table."""
-
-    cases: int = 0
-    status_right: int = 0
-    status_total: int = 0
-    overclaims: int = 0
-    asked_tp: int = 0
-    asked_fp: int = 0
-    asked_fn: int = 0
-    facts_found: int = 0
-    facts_total: int = 0
-    verdicts_right: int = 0
-    procedures_right: int = 0
-    procedures_total: int = 0
-    numbers_right: int = 0
-    numbers_total: int = 0
-    items_right: int = 0  # cost discussed, written comparison agreed, referral given
-    items_total: int = 0
-    red_flags_right: int = 0  # cases whose set of labelled red-flag kinds is exactly right
-    artifacts_right: int = 0
-    artifacts_total: int = 0
-    question_right: dict[str, int] = field(default_factory=dict)  # status right, per question
-    mistakes: list[str] = field(default_factory=list)
-
-    def add(self, other: Totals) -> Totals:
-        for name, value in vars(other).items():
-            if isinstance(value, int):
-                setattr(self, name, getattr(self, name) + value)
-        for qid, right in other.question_right.items():
-            self.question_right[qid] = self.question_right.get(qid, 0) + right
-        self.mistakes += other.mistakes
-        return self
-
-    @property
-    def status_accuracy(self) -> float:
-        return self.status_right / self.status_total if self.status_total else 0.0
-
-    @property
-    def asked_precision(self) -> float | None:
-        found = self.asked_tp + self.asked_fp
-        return self.asked_tp / found if found else None
-
-    @property
-    def asked_recall(self) -> float | None:
-        real = self.asked_tp + self.asked_fn
-        return self.asked_tp / real if real else None
-
-    @property
-    def asked_f1(self) -> float | None:
-        p, r = self.asked_precision, self.asked_recall
-        if p is None or r is None:
-            return None
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    @property
-    def key_facts(self) -> float | None:
-        return self.facts_found / self.facts_total if self.facts_total else None
-
-    @property
-    def asked_found(self) -> int:
-        """Questions the analyzer took as asked (for visits where none is: PriMock57)."""
-        return self.asked_tp + self.asked_fp
-
-
-def total(scores) -> Totals:
-    """Add up case scores (an iterable of Totals) into one row."""
-    result = Totals()
-    for score in scores:
-        result.add(score)
-    return result
-
 
 def _where(rendered: Rendered | None, case: Case, start: float, end: float) -> str:
     if rendered is None:
@@ -380,97 +270,7 @@ def _where(rendered: Rendered | None, case: Case, start: float, end: float) -> s
 
 
 def score_case(case: Case, findings: Findings, rendered: Rendered | None = None) -> Totals:
-    """One case's findings against its labels; `rendered` adds turn numbers to mistakes."""
-    labels, score = case.labels, Totals(cases=1)
-    for finding in findings.questions:
-        label = labels.questions.get(finding.id)
-        if label is None:
-            continue
-        asked = finding.status != "not_asked"
-        right = finding.status == label.status
-        score.status_total += 1
-        score.status_right += right
-        score.question_right[finding.id] = int(right)
-        score.overclaims += is_overclaim(finding.status, label.status)
-        score.asked_tp += asked and label.asked
-        score.asked_fp += asked and not label.asked
-        score.asked_fn += label.asked and not asked
-        answer = fact_form(finding.answer.text) if finding.answer else ""
-        missing = [f for f in label.key_facts if fact_form(f) not in answer]
-        score.facts_total += len(label.key_facts)
-        score.facts_found += len(label.key_facts) - len(missing)
-        if not right or missing:
-            said = []
-            if finding.asked:
-                said.append("asked at " + _where(rendered, case, finding.asked.start,
-                                                 finding.asked.end))
-            if finding.answer:
-                said.append("answer at " + _where(rendered, case, finding.answer.start,
-                                                  finding.answer.end))
-            truth = [f"asked at turn {label.ask_turn}"] if label.asked else []
-            if label.answer_turns:
-                truth.append(f"answer turns {list(label.answer_turns)}")
-            overclaim = " OVERCLAIM" if is_overclaim(finding.status, label.status) else ""
-            line = (f"{case.id} {finding.id}: predicted {finding.status}, label "
-                    f"{label.status}{overclaim}; {', '.join(said) or 'nothing found'}; label "
-                    f"{', '.join(truth) or 'not asked'}")
-            if missing:
-                line += f"; key facts missing {missing}"
-            score.mistakes.append(line)
-
-    # Disagreements below the verdict (numbers, items, red flags, artifacts): listed under a
-    # wrong verdict, to show why it is wrong; on their own when the verdict is right.
-    why: list[str] = []
-
-    def check(predicted, truth, what: str, said: str = "", into: list | None = None) -> bool:
-        if predicted != truth:
-            (score.mistakes if into is None else into).append(
-                f"{case.id} {what}: predicted {predicted}, label {truth}{said}")
-        return predicted == truth
-
-    def quoted(span) -> str:
-        return f' ("{span.text}")' if span is not None else ""
-
-    for procedure in findings.procedures:
-        if procedure.id in labels.labelled_procedures:
-            score.procedures_total += 1
-            score.procedures_right += check(procedure.discussed,
-                                            procedure.id in labels.procedures, procedure.id)
-    numbers = {n.id: n for n in findings.numbers}
-    for key, number_id, truth in labels.numbers:
-        number = numbers.get(number_id)
-        predicted = number.value if number else None
-        same = (predicted is None) == (truth is None) and (
-            predicted is None or abs(float(predicted) - float(truth)) < 1e-6)
-        score.numbers_total += 1
-        score.numbers_right += same
-        if not same:
-            quote = number.quote if number else None
-            why.append(f"{case.id} {key}: predicted {predicted}, label {truth}{quoted(quote)}")
-    items = {item.id: item for item in findings.items}
-    for label in labels.items:
-        found = items.get(label.item)
-        predicted = label.predicted(found.outcome if found else "not_discussed")
-        said_item = (f" [{found.outcome}]{quoted(found.quote)}" if found else "")
-        score.items_total += 1
-        score.items_right += check(predicted, label.truth, label.what, said_item, why)
-    labelled = labels.labelled_red_flags
-    flags = [f for f in findings.red_flags if labelled is None or f.kind in labelled]
-    kinds = sorted({f.kind for f in flags})
-    score.red_flags_right += check(
-        kinds, sorted(labels.red_flags), "red flags",
-        "".join(f' ({f.kind}: "{f.text}")' for f in flags if f.kind not in labels.red_flags),
-        why)
-    for key, truth in labels.artifacts.items():
-        score.artifacts_total += 1
-        score.artifacts_right += check(findings.artifact(key), truth,
-                                       f"artifact {key}", into=why)
-    verdict_right = findings.verdict == labels.verdict
-    score.verdicts_right += verdict_right
-    if verdict_right:
-        score.mistakes += why
-    else:
-        score.mistakes.append(f"{case.id} verdict: predicted {findings.verdict}, label "
-                              f"{labels.verdict}" + "".join(f"\n      {line.split(' ', 1)[1]}"
-                                                            for line in why))
-    return score
+    """One case's findings against its labels (testkit/scoring.py); `rendered` adds turn
+    numbers to mistakes."""
+    return score(case.id, case.labels, findings,
+                 where=lambda start, end: _where(rendered, case, start, end))

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from extract.findings import Findings
 from recorder.app.cli import main
-from testkit.corpus import read_consultation, score
+from testkit.corpus import question_set_of, read_consultation, score_consultation
 from testkit.paths import CORPUS_DIR
 from testkit.speech import speak
 
@@ -35,9 +35,8 @@ def test_a_spoken_consultation_gets_its_labelled_statuses(tmp_path):
     result = CliRunner().invoke(main, ["process", str(audio), "--out", str(out)])
     assert result.exit_code == 0, result.output
     findings = Findings.from_json((out / "findings.json").read_text())
-    tallies = {}
-    score(consultation.name, findings, consultation.gold, tallies)
-    assert tallies["all questions"].overclaims == 0
+    scores = score_consultation(consultation, findings, question_set_of(consultation))
+    assert scores["all"].overclaims == 0
     found = {q.id: q.status for q in findings.questions}
     gold = consultation.gold.statuses
     # Which questions were asked is heard exactly: the questions are long sentences.

@@ -9,9 +9,9 @@ from datetime import date
 
 from click.testing import CliRunner
 
+from extract.questionset import load_question_set
 from recorder.app.cli import main
 from recorder.storage.visit import VisitFolder
-from extract.questionset import load_question_set
 from reports.followup import draft_followup
 from testkit.report_cases import GOLDEN, findings_of, make_visit
 

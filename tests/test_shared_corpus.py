@@ -14,16 +14,14 @@ from dataclasses import dataclass
 import pytest
 
 from extract.analyze import analyze
+from testkit.scoring import Totals, fact_form, total
 from testkit.shared_corpus import (
     MODES,
     SHARED_CORPUS,
-    Totals,
-    fact_form,
     read_cases,
     render,
     score_case,
     to_webvtt,
-    total,
 )
 
 

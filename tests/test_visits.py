@@ -13,7 +13,8 @@ import pytest
 from extract.analyze import analyze, verdict_for
 from extract.questionset import load_question_set_named
 from testkit.paths import REPO
-from testkit.shared_corpus import read_cases, render, score_case, total
+from testkit.scoring import total
+from testkit.shared_corpus import read_cases, render, score_case
 
 VISITS = REPO / "tests" / "visits"
 CORPORA = sorted(p for p in VISITS.iterdir() if (p / "cases").is_dir())
