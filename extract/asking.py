@@ -73,10 +73,13 @@ RUN_ON_MIN_FORM_WORDS = 5  # only wordings this long are specific enough to cut 
 RUN_ON_MIN_PIECE_WORDS = 3  # what is left either side must be this long to stand alone
 
 
+_CLOSING_QUOTES = "'\"\u2019\u201d)]"  # a question read out in quotes: "...'causing my pain?'"
+
+
 def looks_like_question(text: str) -> bool:
     """A "?", or a reported question ("she asks", "I'd like to know"); without any final
     punctuation (a recogniser that writes none), a question word will do."""
-    lower = text.lower().rstrip()
+    lower = text.lower().rstrip().rstrip(_CLOSING_QUOTES).rstrip()
     if lower.endswith("?") or _REPORTED.search(lower):
         return True
     if re.search(r"[.!:;]$", lower):
@@ -123,6 +126,9 @@ class _Candidate:
     first: int
     last: int
     text: str  # normalised
+    # A pair that opens with a question and goes on with a statement ("What exactly is
+    # wrong in there? On the pictures."): the question's own words, else None.
+    opening_question: str | None = None
 
 
 def _candidates(sentences: tuple[Sentence, ...], side: list[str | None]) -> list[_Candidate]:
@@ -141,8 +147,13 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None]) -> list
         if (following < len(sentences) and sentences[following].turn == sentence.turn
                 and side[following] != PRACTICE
                 and (asks or looks_like_question(sentences[following].norm))):
-            found.append(_Candidate(index, following,
-                                    f"{sentence.norm} {sentences[following].norm}"))
+            text = f"{sentence.norm} {sentences[following].norm}"
+            # The statement after a question may be the reply, cut in fast ("Have to get
+            # redone? My five-year revision rate is about 7 percent."): only one with no
+            # number in it may finish the question.
+            finishes = (asks and not looks_like_question(text)
+                        and not re.search(r"\d", sentences[following].norm))
+            found.append(_Candidate(index, following, text, sentence.norm if finishes else None))
     return found
 
 
@@ -183,7 +194,7 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
         if max((per_target[n] for n in asked_ids), default=-1.0) < lowest:
             continue  # close to nothing: the common case, decided without any word lookup
         question = looks_like_question(candidate.text)
-        if not question and per_target.max() < verbatim:
+        if not question and candidate.opening_question is None and per_target.max() < verbatim:
             continue
         lemmas = words(candidate.text)
         guards: dict[int, bool] = {}
@@ -208,13 +219,18 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
                                                 or guarded(m))),
                                 default=0.0)
             wording = wordings[slices[n].start + int(np.argmax(row[slices[n]]))]
+            # A pair opening with a question asks this target when that question alone already
+            # holds a word of one of its concept groups ("What exactly is wrong in there?"),
+            # not when it is an aside ("Any numbness? Your MRI shows...").
+            asks = question or (candidate.opening_question is not None and target.concept_hits(
+                words(candidate.opening_question)) > 0)
             if (similarity >= verbatim and similarity >= nearest_other
                     and (question or side[candidate.first] == PATIENT
                          or not _QUESTION_OPENING.search(wording)
                          or not _statement(candidate.text))):
                 pass
             else:
-                if not question or similarity - nearest_other < margin or not guarded(n):
+                if not asks or similarity - nearest_other < margin or not guarded(n):
                     continue
                 every_concept = (len(target.concepts) >= 2
                                  and target.concept_hits(lemmas) == len(target.concepts))

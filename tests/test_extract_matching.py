@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from extract.analyze import analyze
+from extract.asking import looks_like_question
 from extract.findings import Findings
 from extract.turns import person, sounds_like_patient
 from testkit.corpus import script_transcript
@@ -189,3 +190,16 @@ def test_who_is_speaking_by_their_words():
     assert person("My back hurts when I sit.") > 0 > person("Your MRI shows a tear.")
     assert sounds_like_patient("Okay.") and sounds_like_patient("Is that sixty percent?")
     assert not sounds_like_patient("About sixty percent of people improve.")
+
+
+def test_a_question_read_out_in_quotes_is_a_question():
+    assert looks_like_question("number 1. 'what is the structural problem causing my pain?'")
+    assert not looks_like_question("number 1. 'the structural problem causing my pain.'")
+
+
+def test_a_question_finished_by_a_fragment_asks(by_meaning):
+    found = by_meaning("PATIENT: What exactly is wrong in there? On the pictures.",
+                       "SURGEON: The disc at L4-L5 has a tear pressing on the nerve.")
+    assert found.question("Q1").status == "answered"
+    aside = by_meaning("SURGEON: Any numbness in the feet? On the pictures, the disc is fine.")
+    assert aside.question("Q1").status == "not_asked"
