@@ -235,6 +235,26 @@ def test_words_already_written_are_not_written_twice():
     assert texts == [w.text for w in written] + ["new", "words"]
 
 
+def test_a_retried_segment_is_timed_by_its_words_and_sorts_among_the_others():
+    audio = _timeline(20)
+    first = [_segment(_words(0, 5)), _segment(_words(7.5, 3, text="after"))]
+
+    def early(clip):  # hears one word, in a segment said to start at the clip's start
+        offset = float(clip[0])
+        heard = Word(start=round(5.2 - offset, 2), end=round(6.0 - offset, 2), text="late",
+                     probability=0.8)
+        return [Segment(start=0.0, end=heard.end, text="late", words=(heard,),
+                        confidence=0.8)]
+
+    result = guarded(audio, first, early, speech=lambda _: [(0.0, 2.0), (5.0, 6.2),
+                                                             (7.5, 8.6)])
+    retried = next(s for s in result if s.text == "late")
+    assert (retried.start, retried.end) == (5.2, 6.0)
+    words = [w.text for s in result for w in s.words]
+    assert words == [w.text for w in first[0].words] + ["late"] + [
+        w.text for w in first[1].words]
+
+
 def test_unclear_speech_is_shown_in_every_text_output_and_read_back(tmp_path):
     from extract.transcript import UNCLEAR_SPEECH, Transcript
     from recorder.storage.transcript_files import read_transcript, to_srt, to_text, to_vtt

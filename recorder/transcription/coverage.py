@@ -174,7 +174,9 @@ def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
     for segment in decode(clip):
         part = _kept_part(_shift(segment, start), new)
         if part is not None:
-            kept.append(part)
+            # Timed by its words: the segment Whisper gave may start in the context, well
+            # before them, and would then sort ahead of words said before it.
+            kept.append(replace(part, start=part.words[0].start, end=part.words[-1].end))
     return kept
 
 
