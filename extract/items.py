@@ -43,8 +43,9 @@ FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|my|mine|our|ours)\b")  # not "if w
 #                                                                 talking fusions"
 # A number of weeks, sessions...: no count of operations ("the twelve-week program").
 DURATION = re.compile(r"\b(\d+)[ -](?:years?|weeks?|months?|days?|hours?|minutes?|sessions?|visits?)\b")
-# A count narrowed to a part of the total: "20 of them at L4-L5", "at C6-C7, around 30".
-NARROWED = re.compile(rf"\bof (?:them|those|these)\b|\bthis level\b|{LEVEL.pattern}")
+# A count narrowed to the level asked about: "20 of them at L4-L5", "at C6-C7, around 30"
+# (and not "250 knee replacements a year, about 80 of them partial knees").
+NARROWED = re.compile(rf"\b(?:this|that) level\b|{LEVEL.pattern}")
 
 
 def _span(sentences) -> Span:
@@ -96,16 +97,16 @@ class ItemJudge:
             if agreeing and naming:
                 quote = sorted({agreeing[0], naming[0]}, key=lambda s: s.index)
                 return ItemFinding(item.id, "agreed", asked, _span(quote))
-            offered = self._offered(acts, counts)
+            offered = self._offered(item, counts)
             if offered:
                 return ItemFinding(item.id, "agreed", asked, _span(offered))
             other = [s for s in replies if not_counts.first(s)] if agreeing else []
-            other = other or self._offered(acts, not_counts)
+            other = other or self._offered(item, not_counts)
             if other:
                 return ItemFinding(item.id, "not_counting", asked, _span(other[:1]))
         elif agreeing:
             return ItemFinding(item.id, "agreed", asked, _span((agreeing[0],)))
-        elif offered := self._offered(acts, None):
+        elif offered := self._offered(item, None):
             return ItemFinding(item.id, "agreed", asked, _span(offered))
         if replies:
             return ItemFinding(item.id, "said", asked, _span(replies[:3]))
@@ -116,12 +117,20 @@ class ItemJudge:
                 return ItemFinding(item.id, "said", asked, _span((mention,)))
         return ItemFinding(item.id, "not_discussed", asked, None)
 
-    def _offered(self, acts: Terms, who: Phrases | None) -> list:
+    def _offered(self, item: Item, who: Phrases | None) -> list:
         """Agreed unasked, or where the asking was missed: the practice commits to it in a
-        statement (an item's `agree` acts, never a bare "sure"), and names who (`who`: a
-        specialist who counts) in the same sentence or one beside it, in the same turn."""
+        statement (an item's `agree` acts, never a bare "sure" or "yes", which agree only to
+        what was just asked), and names who (`who`: a specialist who counts) in the same
+        sentence or one beside it, in the same turn."""
+        acts = Terms(tuple(a for a in item.agree if a not in CONSENT.entries))
+        # With no one to name, a reply to another item's asking agrees to that item: "Could I
+        # have copies of my reports?" "Yes, they'll be in your portal tonight." is no written
+        # plan.
+        elsewhere = {s.index for other in self.qs.items if other.id != item.id
+                     for s in self._replies(other)} if who is None else set()
         for sentence in self.sentences:
-            if (not self._practice(sentence.index, inferred=who is None)
+            if (sentence.index in elsewhere
+                    or not self._practice(sentence.index, inferred=who is None)
                     or looks_like_question(sentence.norm) or _REQUEST.search(sentence.norm)
                     or not asserted(acts, sentence.norm)):
                 continue
@@ -248,8 +257,8 @@ class ItemJudge:
 def _numbers_of_kind(text: str, kind: str, stated: bool,
                      own: bool = False) -> list[tuple[float, bool]]:
     """The percentages (or fractions said as one), or the yearly counts, in normalised text,
-    each with whether it is the specific one: a count narrowed to a part of the total ("45
-    a year, roughly 20 of them at L4-L5": 20 at the level asked about).
+    each with whether it is the specific one: a count narrowed to the level asked about ("45
+    a year, roughly 20 of them at L4-L5": 20).
 
     `stated`: the sentence was not a reply to the item's question, so it must say by itself
     that the count is yearly, and a percentage must be the surgeon's own ("my", "I"): "the
