@@ -10,6 +10,7 @@ from extract.errors import BadInput
 from extract.findings import FINDINGS_FORMAT, Findings
 from extract.transcript import Segment, Transcript, Word
 from recorder.storage.transcript_files import read_transcript
+from testkit.report_cases import GOLDEN
 
 FINDINGS_FIELDS = {"format", "version", "question_set", "question_set_file", "questions",
                    "procedures", "numbers", "items", "red_flags", "artifacts", "verdict"}
@@ -64,3 +65,29 @@ def test_findings_json_has_the_documented_fields_and_round_trips(processed_sampl
     assert data["verdict"] in {"equipped", "partial", "second_consultation_warranted"}
     findings = Findings.from_json(text)
     assert findings.to_json() == text
+
+
+def test_a_version_1_findings_file_is_read_through_the_documented_mapping():
+    """tests/golden/red-flags/findings.json was written by version 1 (spine fields): its
+    numbers and artifacts become the spine set's ids, `other_surgeon` is `not_counting`."""
+    text = (GOLDEN / "red-flags" / "findings.json").read_text()
+    old = json.loads(text)
+    assert old["version"] == 1
+    findings = Findings.from_json(text)
+    assert findings.version == 2 and findings.question_set_file == "spine_fusion.toml"
+    assert [(n.id, n.value) for n in findings.numbers] == [
+        ("volume", old["surgeon_numbers"]["fusions_per_year"]),
+        ("revision", old["surgeon_numbers"]["revision_rate_5yr_pct"]),
+        ("not_fused", old["surgeon_numbers"]["pct_not_fused"])]
+    assert {a.id: a.present for a in findings.artifacts} == old["artifacts"]
+    outcomes = {i["id"]: i["outcome"] for i in old["items"]}
+    assert outcomes["referral"] == "other_surgeon"
+    assert next(i for i in findings.items if i.id == "referral").outcome == "not_counting"
+    assert json.loads(findings.to_json())["version"] == 2  # written back as version 2
+
+
+def test_findings_of_a_version_no_reader_knows_are_refused():
+    data = json.loads((GOLDEN / "complete" / "findings.json").read_text())
+    data["version"] = 3
+    with pytest.raises(ValueError, match="version 1 or 2"):
+        Findings.from_json(json.dumps(data))
