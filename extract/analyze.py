@@ -62,7 +62,7 @@ def compile_question_set(question_set: QuestionSet) -> Compiled:
                       tuple(Terms(group) for group in q.concepts), Terms(()))
                for q in question_set.questions]
     targets += [Target(i.id, i.asked, tuple(Terms(group) for group in i.concepts),
-                       Terms(i.agree + i.refuse))
+                       Terms(i.agree + i.refuse), question=False)
                 for i in question_set.items if i.asked]
     if question_set.look_alikes:
         targets.append(Target(LOOK_ALIKE, question_set.look_alikes, (), Terms(())))

@@ -95,6 +95,7 @@ class Target:
     wordings: tuple[str, ...]
     concepts: tuple[Terms, ...]
     replies: Terms  # an item's agreeing or refusing words: a sentence with one is a reply
+    question: bool = True  # a prepared question (else an item: a request, a number asked)
 
     def concept_hits(self, lemmas: list[str]) -> int:
         present = set(lemmas)
@@ -204,6 +205,11 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
                 guards[m] = targets[m].guarded(lemmas, settings.concept_slack)
             return guards[m]
 
+        def full(m: int) -> bool:
+            """Every concept group of target m, and at least two of them."""
+            groups = targets[m].concepts
+            return len(groups) >= 2 and targets[m].concept_hits(lemmas) == len(groups)
+
         for n in np.argsort(-per_target):
             target = targets[n]
             similarity = float(per_target[n])
@@ -213,10 +219,19 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
                     lemmas):
                 continue
             # Only a plausible other reading competes: a look-alike, or a target whose own
-            # concept words are there.
+            # concept words are there. Of two prepared questions, the one with every concept
+            # group outranks one without ("if I give it six months, what are the odds that
+            # toe weakness becomes permanent?" is Q5, whatever its closeness to Q2). (An item
+            # does not: "is it risky to wait for a second opinion?" names the item's words and
+            # asks the question.)
+            complete = full(n)
+            if not complete and target.question and any(
+                    m != n and targets[m].question and full(m) and per_target[m] >= floor
+                    for m in asked_ids):
+                continue
             nearest_other = max((float(per_target[m]) for m in range(len(targets))
                                  if m != n and (lexical or targets[m].id == LOOK_ALIKE
-                                                or guarded(m))),
+                                                or (guarded(m) and (full(m) or not complete)))),
                                 default=0.0)
             wording = wordings[slices[n].start + int(np.argmax(row[slices[n]]))]
             # A pair opening with a question asks this target when that question alone already
@@ -232,9 +247,7 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
             else:
                 if not asks or similarity - nearest_other < margin or not guarded(n):
                     continue
-                every_concept = (len(target.concepts) >= 2
-                                 and target.concept_hits(lemmas) == len(target.concepts))
-                if not (similarity >= threshold or (every_concept and similarity >= floor)):
+                if not (similarity >= threshold or (complete and similarity >= floor)):
                     continue
             _add(found[target.id], Asking(target.id, candidate.first, candidate.last,
                                           round(similarity * 100, 1), wording))

@@ -203,3 +203,11 @@ def test_a_question_finished_by_a_fragment_asks(by_meaning):
     assert found.question("Q1").status == "answered"
     aside = by_meaning("SURGEON: Any numbness in the feet? On the pictures, the disc is fine.")
     assert aside.question("Q1").status == "not_asked"
+
+
+def test_every_concept_of_a_question_outweighs_a_closer_partial_reading(by_meaning):
+    # Close to Q2 too ("odds", "non-surgical"), but only Q5 has every concept group here.
+    found = by_meaning("PATIENT: If I give the non-surgical route six months, what are the "
+                       "odds that toe weakness becomes permanent?",
+                       "SURGEON: About five percent.")
+    assert [q.id for q in found.questions if q.asked] == ["Q5"]
