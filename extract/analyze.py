@@ -151,7 +151,8 @@ class _Analysis:
                            if (d := asserted(self.compiled.deflections, s.norm)
                                or refuses_to_quantify(s.norm))), None)
         verdict = judge(question.requires, [s.norm for s in sentences], self.compiled.evidence,
-                        replace(about, deflected=deflection is not None))
+                        replace(about, deflected=deflection is not None,
+                                topic_carry=self.settings.topic_carry_sentences))
         return verdict, deflection
 
     def _judge(self, question: Question, asking: Asking) -> QuestionFinding:

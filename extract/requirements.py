@@ -69,6 +69,8 @@ class About:
     subject: Terms = field(default_factory=lambda: Terms(()))  # the thing asked about
     other: Terms = field(default_factory=lambda: Terms(()))  # evidence.other_subjects
     deflected: bool = False  # the reply holds a deflection: numbers count only on topic
+    topic_carry: int = 1  # sentences after one on topic that are still about it
+    #                       (AnalyzerSettings.topic_carry_sentences)
 
     def elsewhere(self, lemmas: list[str]) -> bool:
         return bool(self.other.found(lemmas)) and not self.subject.found(lemmas)
@@ -91,19 +93,24 @@ def _statements(sentences: list[str]) -> list[bool]:
 
 
 def _relevant(sentences: list[str], about: About, extra: Terms | None = None) -> list[str]:
-    """Proportions on the question's topic: in a sentence with a topic word (or right after
-    one), or in the reply's first LEAD_STATEMENTS statements when it did not deflect; never
-    in a sentence about something else."""
+    """Proportions on the question's topic: in a sentence with a topic word (or one of the
+    `about.topic_carry` after it, before anything about something else), or in the reply's
+    first LEAD_STATEMENTS statements when it did not deflect; never in a sentence about
+    something else."""
     found = []
     statements = _statements(sentences)
     leading = [n for n, s in enumerate(statements) if s][:0 if about.deflected else LEAD_STATEMENTS]
-    previous_on_topic = False
+    since_on_topic = about.topic_carry + 1
     for position, sentence in enumerate(sentences):
         lemmas = words(sentence)
         on_topic = bool(about.subject.found(lemmas)) or bool(extra and extra.found(lemmas))
-        if (on_topic or previous_on_topic or position in leading) and not about.elsewhere(lemmas):
+        elsewhere = about.elsewhere(lemmas)
+        if (on_topic or since_on_topic <= about.topic_carry
+                or position in leading) and not elsewhere:
             found += proportions(sentence)
-        previous_on_topic = on_topic and not about.elsewhere(lemmas)
+        since_on_topic = (0 if on_topic else since_on_topic) + 1
+        if elsewhere:
+            since_on_topic = about.topic_carry + 1
     return found
 
 

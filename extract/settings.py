@@ -44,6 +44,13 @@ class AnalyzerSettings:
     asker_tail_sentences: int = 2  # without turns, the asker may say this many more
     #                                sentences before the reply starts
 
+    # --- Requirements: what the reply contains (extract/requirements.py) --------------------
+    topic_carry_sentences: int = 2  # a proportion this many sentences after one on the
+    #                                 question's topic is about it: "around 70 of them are
+    #                                 better without an operation. Some studies say 60. So I
+    #                                 tell people 60 to 70%." (until a sentence about
+    #                                 something else)
+
     # --- Turns without speaker labels (extract/turns.py) -----------------------------------
     turn_pause_s: float = 0.6  # a silence this long may be a change of speaker
     chain_max_gap_s: float = 2.0  # questions read one after another in one go, answered
@@ -58,4 +65,5 @@ TUNABLE: dict[str, tuple] = {
     "ask_similarity": (0.35, 0.40, 0.45, 0.50),
     "every_concept_similarity": (0.15, 0.25),
     "new_question_min_words": (5, 8),
+    "topic_carry_sentences": (1, 2, 3),
 }
