@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/transcribe.py                       # every default option
     .venv/bin/python benchmarks/transcribe.py --configs before default --voices flite
     .venv/bin/python benchmarks/transcribe.py --no-visit            # the sample visit only
+    .venv/bin/python benchmarks/transcribe.py --configs default batched-2 no-fallback
 
 Recordings (all rendered or read at run time; nothing is downloaded):
 
@@ -276,6 +277,28 @@ def score_row(config: str, recording: str, s: Score, extra: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def per_consultation_table(details: list[tuple[str, Part, Score]]) -> str:
+    """Deletions and the longest loss per consultation, one column per option."""
+    configs = list(dict.fromkeys(config for config, _, _ in details))
+    lines = [f"\nDeletions and longest lost stretch per consultation (target: <= "
+             f"{100 * MAX_DELETIONS:.0f}% and < {MAX_LOST_S:.0f} s; * = missed):\n",
+             "| consultation | voices | " + " | ".join(configs) + " |",
+             "| --- | --- |" + " --- |" * len(configs)]
+    by_part: dict[tuple[str, str], dict[str, Score]] = {}
+    for config, part, one in details:
+        by_part.setdefault((part.name, part.voices), {})[config] = one
+    for (name, voices), scores in by_part.items():
+        cells = []
+        for config in configs:
+            one = scores[config]
+            meets = one.rate(one.deletions) <= MAX_DELETIONS and one.longest_lost_s < MAX_LOST_S
+            cells.append(f"{_pct(one.deletions, one.words)}, {one.longest_lost_s:.1f} s"
+                         + ("" if meets else " *"))
+        short = "-".join(name.split("-")[:2])  # a4-01: the writer and the number
+        lines.append(f"| {short} | {voices} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 HEADER = ("| option | recording | words | subst. | deletions | insert. | WER | longest lost | "
           "domain terms | unclear marks | speed, wall (s) | speed, CPU (s) | load 1 min "
           "before / after | peak RSS |")
@@ -293,8 +316,6 @@ def main() -> None:
                         choices=["espeak", "flite"], help="voice sets to speak them with")
     parser.add_argument("--no-visit", action="store_true",
                         help="the sample visit only, no long visit")
-    parser.add_argument("--per-consultation", action="store_true",
-                        help="also print deletions and the longest loss per consultation")
     parser.add_argument("--save", type=Path, metavar="JSON",
                         help="also write every option's transcripts and timings here")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -309,7 +330,9 @@ def main() -> None:
     normalize = normalizer()
     for name in args.configs:
         print(f"- {name}: {CONFIGS[name][0]}")
-    print()
+    print("\nspeed, CPU = audio seconds per CPU second of the option's process (user + sys): "
+          "the fair measure on a shared machine; speed, wall = audio seconds per second of "
+          "wall-clock time (the real-time factor), which the machine's load changes.\n")
     print(HEADER)
     print("|" + " --- |" * (HEADER.count("|") - 1), flush=True)
     details, skipped, saved = [], [], {}
@@ -355,15 +378,8 @@ def main() -> None:
                 print(score_row(config, f"whole visit, {visit_result['audio_s'] / 60:.1f} min",
                                 everything, _speed_cells(visit_result) + [rss]), flush=True)
             print(f"{config}: {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
-    if args.per_consultation and details:
-        print("\n| option | consultation | voices | deletions | longest lost | meets "
-              f"<= {100 * MAX_DELETIONS:.0f}% and < {MAX_LOST_S:.0f} s |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        for config, part, one in details:
-            meets = one.rate(one.deletions) <= MAX_DELETIONS and one.longest_lost_s < MAX_LOST_S
-            print(f"| {config} | {part.name} | {part.voices} | "
-                  f"{_pct(one.deletions, one.words)} | {one.longest_lost_s:.1f} s | "
-                  f"{'yes' if meets else 'NO'} |")
+    if details:
+        print(per_consultation_table(details))
     for line in skipped:
         print(f"\nNot measured: {line}")
 
