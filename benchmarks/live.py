@@ -12,11 +12,16 @@
    for the audio still waiting (at most one window); the benchmark times transcribing a
    worst-case tail (MAX_WINDOW_S of speech), analysing a 30-minute transcript (the sample's
    live transcript repeated to 30 minutes) and writing the report.
+3. The coverage guard's cost in the live path: the sample fed in 1-second blocks with a
+   transcription step after each (as tests/test_live.py does, so no clock is involved),
+   with the guard and without: CPU seconds, words written, words of the script deleted,
+   stretches marked unclear. `--guard-only` runs this part alone.
 Prints Markdown tables (the README's "Live checklist benchmark").
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import statistics
@@ -133,11 +138,54 @@ def stop_to_report(engine, settings, question_set, nlp, live_transcript):
     return tail_s, analyze_s, report_s, len(long_transcript.text.split())
 
 
+def guard_cost(engine, settings) -> list[str]:
+    """Table rows: the sample through the live transcriber in 1 s blocks, guard on and off."""
+    import jiwer
+    from rapidfuzz import utils
+
+    audio = load_audio(SAMPLE / "visit.mp3")
+    said = utils.default_process(" ".join(
+        t["text"] for t in json.loads((SAMPLE / "turns.json").read_text())))
+    warm = LiveTranscriber(engine, settings)  # pays word timing's first-call compilation
+    warm.feed(audio[:8 * SAMPLE_RATE])
+    warm.finish()
+    rows = []
+    for guard in (True, False):
+        transcriber = LiveTranscriber(engine, replace(settings, coverage_guard=guard))
+        cpu0 = _cpu_s()
+        for start in range(0, len(audio), SAMPLE_RATE):
+            transcriber.feed(audio[start:start + SAMPLE_RATE])
+            transcriber.step()
+        transcript = transcriber.finish()
+        cpu = _cpu_s() - cpu0
+        out = jiwer.process_words(said, utils.default_process(transcript.text) or "-")
+        unclear = sum(1 for s in transcript.segments if not s.text)
+        rows.append(f"| {'on' if guard else 'off'} | {cpu:.1f} s | "
+                    f"{len(audio) / SAMPLE_RATE / cpu:.1f}x | {len(transcript.text.split())} | "
+                    f"{100 * out.deletions / len(said.split()):.1f}% | {unclear} |")
+    return rows
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--guard-only", action="store_true",
+                        help="only the coverage guard's cost (no real-time run)")
+    args = parser.parse_args()
     question_set = load_question_set()
     nlp = load_nlp()
     settings = TranscribeSettings(vocabulary=question_set.vocabulary)
     engine = load_engine(settings, models_dir())
+    if not args.guard_only:
+        real_time_and_stop(engine, settings, question_set, nlp)
+    print("\nThe coverage guard in the live path: the sample in 1 s blocks, a step after each "
+          "(CPU time of this process: the fair measure on a shared machine)\n")
+    print("| guard | CPU time | audio s per CPU s | words written | script words deleted | "
+          "unclear marks |\n| --- | --- | --- | --- | --- | --- |")
+    for row in guard_cost(engine, settings):
+        print(row, flush=True)
+
+
+def real_time_and_stop(engine, settings, question_set, nlp) -> None:
     run = real_time_run(engine, settings, question_set, nlp)
     print(f"Sample visit ({run['audio_s']:.0f} s) played in real time, faster-whisper base "
           f"int8, 2 cores\n")
