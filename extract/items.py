@@ -39,6 +39,7 @@ CONSENT = Terms(("yes", "yeah", "sure", "of course", "absolutely", "certainly", 
                  "we can do that", "i can do that"))
 _REQUEST = re.compile(r"\b(could you|can you|would you|will you|i'd like|i would like|"
                       r"i want a|please)\b")
+_ADDRESSED = re.compile(r"\b(your|yours)\b")
 FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|my|mine|our|ours)\b")  # not "if we were
 #                                                                 talking fusions"
 # A number of weeks, sessions...: no count of operations ("the twelve-week program").
@@ -69,6 +70,11 @@ class ItemJudge:
         if not a.labelled and index in a.replies.asked_sentences:
             return False
         return True
+
+    def _same_speaker(self, one, other) -> bool:
+        """The same turn, or (with speaker labels) the same speaker in the next cue."""
+        return one.turn == other.turn or (self.a.labelled and one.speaker is not None
+                                          and one.speaker == other.speaker)
 
     def _replies(self, item: Item) -> list:
         seen, out = set(), []
@@ -121,7 +127,7 @@ class ItemJudge:
         """Agreed unasked, or where the asking was missed: the practice commits to it in a
         statement (an item's `agree` acts, never a bare "sure" or "yes", which agree only to
         what was just asked), and names who (`who`: a specialist who counts) in the same
-        sentence or one beside it, in the same turn."""
+        sentence or one beside it, said by the same speaker."""
         acts = Terms(tuple(a for a in item.agree if a not in CONSENT.entries))
         # With no one to name, a reply to another item's asking agrees to that item: "Could I
         # have copies of my reports?" "Yes, they'll be in your portal tonight." is no written
@@ -138,7 +144,8 @@ class ItemJudge:
                 return [sentence]
             near = self.sentences[max(0, sentence.index - OFFER_WINDOW_SENTENCES):
                                   sentence.index + OFFER_WINDOW_SENTENCES + 1]
-            named = next((s for s in near if s.turn == sentence.turn and who.first(s)), None)
+            named = next((s for s in near if self._same_speaker(s, sentence) and who.first(s)),
+                         None)
             if named is not None:
                 return sorted({sentence, named}, key=lambda s: s.index)
         return []
@@ -175,7 +182,10 @@ class ItemJudge:
                           and s.turn == sentence.turn
                           for value, specific in _numbers_of_kind(s.norm, kind, stated=False)
                           if specific]
-            if found or self._practice(sentence.index):
+            # Named with no number by the patient's side, or (no speaker labels) in words
+            # addressed to the practice ("And your, uh, revision rate."): a request for it.
+            if found or (self._practice(sentence.index)
+                         and (self.a.labelled or not _ADDRESSED.search(sentence.norm))):
                 continue
             answer = next((s for s in following if s.turn != sentence.turn), None)
             if answer is not None and self._practice(answer.index, inferred=False):
