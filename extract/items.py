@@ -1,17 +1,25 @@
 """The rest of the visit: items (comparison, referral, cost...), the practitioner's numbers,
-procedures, red flags and the goal, each judged on the whole reply, not one sentence.
+procedures, red flags and the goal, each judged on the whole visit, not one sentence.
 
-- A referral is agreed when the reply agrees to refer (in any of its sentences) and names a
-  specialist who counts (in any of its sentences): "Absolutely." then "Dr. Huang is a
-  physiatrist..." is a referral. Offered unasked, it needs the offer and the specialist in
-  one sentence or the next.
-- The written comparison needs real agreement ("happy to", "I'll put it on your summary"),
-  not any sentence starting "I'll".
-- A percentage may be said as a fraction: "about half" is 50%.
+- Agreement: in the reply to the item's asking, a bare consent ("Sure.", "Absolutely.") or
+  one of the item's `agree` acts; anywhere else (unasked, or where the asking was missed),
+  only an act said by the practice, by lemma and never negated or conditional ("I'm
+  referring you to...", not "I won't be referring her"). An act said negated in the reply
+  is a refusal.
+- Who counts: an item with `counts` (the referral) needs whom it names, in the reply or,
+  for an act, in the same sentence or one beside it by the same speaker: "Absolutely." then
+  "Dr. Huang is a physiatrist..." is a referral; "my partner, a surgeon" is `not_counting`.
+- An item with no number that is named by anyone (its `said` words: "prior authorization")
+  was discussed.
+- The numbers are typed: a count said "a year" (or in reply to its question), narrowed to the
+  level asked about ("45 a year, roughly 20 of them at L4-L5" is 20), never a duration ("the
+  twelve-week program"); a percentage stated unasked must be the practitioner's own ("my",
+  "I": not "the literature puts it around ten percent"); "about half" is 50%.
 - Red flags count only when said plainly by the practice's side: "if those don't work" is no
-  dismissal, "you don't have to decide today" is no pressure.
+  dismissal, "you don't have to decide today" is no pressure; a deadline stays pressure
+  under a condition ("only if you sign before you leave today"); "not a candidate" is no red
+  flag when the candidacy question was answered with its reason.
 """
-
 from __future__ import annotations
 
 import re
@@ -21,7 +29,12 @@ from extract.findings import ItemFinding, NumberFinding, ProcedureFinding, RedFl
 from extract.lexicon import Terms
 from extract.negation import asserted, denied
 from extract.normalize import numbers, percentages
-from extract.phrases import ALIAS_FUZZY_MIN_CHARS, PHRASE_CUTOFF, FUZZY_MIN_CHARS, Phrases
+from extract.phrases import (
+    ALIAS_FUZZY_MIN_CHARS,
+    FUZZY_MIN_CHARS,
+    PHRASE_CUTOFF,
+    Phrases,
+)
 from extract.questionset import Item, Number
 from extract.requirements import LEVEL, fraction_percent
 from extract.turns import PATIENT
@@ -67,9 +80,7 @@ class ItemJudge:
         a = self.a
         if a.side[index] == PATIENT and (a.labelled or inferred):
             return False
-        if not a.labelled and index in a.replies.asked_sentences:
-            return False
-        return True
+        return a.labelled or index not in a.replies.asked_sentences
 
     def _same_speaker(self, one, other) -> bool:
         """The same turn, or (with speaker labels) the same speaker in the next cue."""

@@ -23,18 +23,6 @@ def _visit(*turns: tuple[str, str]) -> Transcript:
                       segments=tuple(segments))
 
 
-def _findings(nlp, question_set, *turns):
-    return analyze(_visit(*turns), question_set, nlp)
-
-
-def _outcome(findings, item_id: str) -> str:
-    return next(i.outcome for i in findings.items if i.id == item_id)
-
-
-def _number(findings, number_id: str):
-    return next(n.value for n in findings.numbers if n.id == number_id)
-
-
 @pytest.mark.parametrize("text, refused", [
     ("I won't be referring her for that.", True),
     ("I'm not going to refer him to somebody like that.", True),
@@ -68,63 +56,47 @@ def test_a_proportion_two_sentences_after_the_topic_is_about_it(question_set):
                                                              "topic_carry": 1})).met
 
 
-def test_a_referral_agreed_then_named_in_the_next_sentence(nlp, question_set):
-    findings = _findings(
-        nlp, question_set,
-        ("patient", "Could you refer me to someone non-surgical for a second opinion?"),
-        ("surgeon", "Absolutely."),
-        ("surgeon", "Dr. Huang is a physiatrist one floor down. I'll send the referral today."))
-    assert _outcome(findings, "referral") == "agreed"
+@pytest.mark.parametrize("turns, item, outcome", [
+    # The referral: agreed, then the specialist named in the next sentence.
+    ((("patient", "Could you refer me to someone non-surgical for a second opinion?"),
+      ("surgeon", "Absolutely."),
+      ("surgeon", "Dr. Huang is a physiatrist one floor down. I'll send the referral today.")),
+     "referral", "agreed"),
+    # Offered unasked, the specialist in the speaker's next cue.
+    ((("surgeon", "For the injection I'm sending you to Dr. Haddad."),
+      ("surgeon", "He's an interventional pain specialist at the Riverside campus.")),
+     "referral", "agreed"),
+    # Another surgeon is a referral, not the non-surgical one asked for.
+    ((("surgeon", "If you want a second opinion, my partner Dr. Ames can see you next week."),),
+     "referral", "not_counting"),
+    # A generic "yes" unasked agrees to nothing.
+    ((("patient", "Can you hear me all right?"),
+      ("surgeon", "Yes, I'll put the kettle on while we wait.")),
+     "comparison", "not_discussed"),
+    ((("patient", "Can you write down the surgery and a couple of other options?"),
+      ("surgeon", ("The visit summary will say lumbar fusion. I don't write up options I "
+                   "wouldn't recommend."))),
+     "comparison", "refused"),
+])
+def test_an_item_is_judged_on_the_whole_visit(nlp, question_set, turns, item, outcome):
+    findings = analyze(_visit(*turns), question_set, nlp)
+    assert next(i.outcome for i in findings.items if i.id == item) == outcome
 
 
-def test_a_referral_offered_unasked_counts_and_a_surgeon_does_not(nlp, question_set):
-    offered = _findings(
-        nlp, question_set,
-        ("surgeon", "For the injection I'm sending you to Dr. Haddad."),
-        ("surgeon", "He's an interventional pain specialist at the Riverside campus."))
-    assert _outcome(offered, "referral") == "agreed"
-    surgeon = _findings(
-        nlp, question_set,
-        ("surgeon", "If you want a second opinion, my partner Dr. Ames can see you next week."))
-    assert _outcome(surgeon, "referral") == "not_counting"
-
-
-def test_a_generic_yes_unasked_is_no_written_comparison(nlp, question_set):
-    findings = _findings(
-        nlp, question_set,
-        ("patient", "Can you hear me all right?"),
-        ("surgeon", "Yes, I'll put the kettle on while we wait."))
-    assert _outcome(findings, "comparison") == "not_discussed"
-
-
-def test_a_refusal_to_write_up_options_is_no_comparison(nlp, question_set):
-    findings = _findings(
-        nlp, question_set,
-        ("patient", "Can you write down the surgery and a couple of other options?"),
-        ("surgeon", "The visit summary will say lumbar fusion. I don't write up options I "
-                    "wouldn't recommend."))
-    assert _outcome(findings, "comparison") == "refused"
-
-
-def test_the_count_at_the_level_asked_about_not_the_total(nlp, question_set):
-    findings = _findings(
-        nlp, question_set,
-        ("patient", "How many fusions do you do at L4-L5 a year?"),
-        ("surgeon", "I do about 45 lumbar fusions a year, roughly 20 of them at L4-L5."))
-    assert _number(findings, "volume") == 20
-
-
-def test_a_literature_figure_is_nobodys_own(nlp, question_set):
-    findings = _findings(
-        nlp, question_set,
-        ("surgeon", "If we were talking fusions, the literature puts the five-year revision "
-                    "rate around ten percent, but he doesn't need a fusion."))
-    assert _number(findings, "revision") is None
-
-
-def test_a_twelve_week_program_is_no_count_of_operations(nlp, question_set):
-    findings = _findings(
-        nlp, question_set,
-        ("surgeon", "The fusion has a good result at two years, and the twelve-week program "
-                    "helps about 55 percent."))
-    assert _number(findings, "volume") is None
+@pytest.mark.parametrize("turns, number, value", [
+    # The count at the level asked about, not the total.
+    ((("patient", "How many fusions do you do at L4-L5 a year?"),
+      ("surgeon", "I do about 45 lumbar fusions a year, roughly 20 of them at L4-L5.")),
+     "volume", 20),
+    # A literature figure is nobody's own.
+    ((("surgeon", ("If we were talking fusions, the literature puts the five-year revision "
+                   "rate around ten percent, but he doesn't need a fusion.")),),
+     "revision", None),
+    # A twelve-week programme is no count of operations.
+    ((("surgeon", ("The fusion has a good result at two years, and the twelve-week program "
+                   "helps about 55 percent.")),),
+     "volume", None),
+])
+def test_the_surgeons_numbers_are_typed(nlp, question_set, turns, number, value):
+    findings = analyze(_visit(*turns), question_set, nlp)
+    assert next(n.value for n in findings.numbers if n.id == number) == value
