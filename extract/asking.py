@@ -155,6 +155,14 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None]) -> list
             finishes = (asks and not looks_like_question(text)
                         and not re.search(r"\d", sentences[following].norm))
             found.append(_Candidate(index, following, text, sentence.norm if finishes else None))
+        # Three, where the third is a question leaning on the two before it ("So say I wait
+        # six months anyway. Try the therapy. What's the chance I'm left with damage?").
+        last = index + 2
+        if (last < len(sentences) and sentences[last].turn == sentence.turn
+                and side[following] != PRACTICE and side[last] != PRACTICE
+                and sentences[last].norm.endswith("?")):
+            found.append(_Candidate(index, last, " ".join(
+                s.norm for s in sentences[index:last + 1])))
     return found
 
 

@@ -211,3 +211,12 @@ def test_every_concept_of_a_question_outweighs_a_closer_partial_reading(by_meani
                        "odds that toe weakness becomes permanent?",
                        "SURGEON: About five percent.")
     assert [q.id for q in found.questions if q.asked] == ["Q5"]
+
+
+@pytest.mark.parametrize("turn, asked", [
+    ("Suppose I hold off for six months. I'd do the physio first. What's the chance I end up "
+     "with damage I can't get back?", "Q5"),
+    ("The scan. Can you tell me what they saw on it? Like what's pressing on what?", "Q1")])
+def test_a_question_leaning_on_the_two_sentences_before_it(by_meaning, turn, asked):
+    found = by_meaning(f"PATIENT: {turn}", "SURGEON: About five percent.")
+    assert [q.id for q in found.questions if q.asked] == [asked]
