@@ -192,6 +192,10 @@ class _Analysis:
             return QuestionFinding(**common, status="partial",
                                    evidence=f"The reply gave a decision (\"{verdict.facts[0]}\") "
                                             "but no reason for it.")
+        if deflection and verdict.vague:
+            return QuestionFinding(**common, status="partial",
+                                   evidence=f"The reply gave only \"{verdict.vague[0]}\" and no "
+                                            f"{verdict.missing} (\"{deflection}\").")
         if deflection:
             return QuestionFinding(**common, status="unanswered",
                                    evidence=f"The reply deflected (\"{deflection}\") and gave no "

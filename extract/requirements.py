@@ -59,6 +59,8 @@ class Judgement:
     facts: tuple[str, ...]
     missing: str  # what is missing, when not met
     bare_decision: bool = False  # a decision with no reason (candidacy): partial, red flag
+    vague: tuple[str, ...] = ()  # vague quantities on topic ("the majority"): even beside a
+    #                              deflection, the reply is on topic without its number
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,8 @@ def structure(sentences, evidence: Evidence, about: About) -> Judgement:
 def proportion(sentences, evidence: Evidence, about: About) -> Judgement:
     found = _relevant(sentences, about, evidence["improvement"])
     vague = _vague_on_topic(sentences, evidence, about, evidence["improvement"])
-    return Judgement(bool(found), bool(found or vague), tuple(found), "percentage or proportion")
+    return Judgement(bool(found), bool(found or vague), tuple(found), "percentage or proportion",
+                     vague=tuple(vague))
 
 
 _PRONOUN = re.compile(r"^(that|this|it|those|these|them|one|the injection|the procedure)\b")
@@ -210,6 +213,8 @@ def quantified_risk(sentences, evidence: Evidence, about: About) -> Judgement:
     risk = evidence["risk_words"].found(text)
     vague = _vague_on_topic(sentences, evidence, about, evidence["risk_words"])
     found = _relevant(sentences, about, evidence["risk_words"])
+    # No `vague` here: "Everyone is different. Some people get worse, some don't." hedges
+    # the risk it will not put a number on; it stays unanswered.
     return Judgement(bool(found), bool(risk or vague), tuple(found + risk),
                      "number for the risk")
 

@@ -118,3 +118,16 @@ def test_treatments_need_their_rates(evidence):
     assert judge("treatments_with_rates", rated, evidence, about).met
     partial = judge("treatments_with_rates", unrated, evidence, about)
     assert not partial.met and partial.on_topic
+
+
+def test_a_majority_beside_a_deflection_is_on_topic_without_its_number(evidence):
+    # "The majority. I'd rather not pin a number on it.": partial, not unanswered; a hedged
+    # risk ("some people get worse, some don't") gives no vague quantity to keep.
+    about = About(subject=Terms(["without surgery", "on its own"]), deflected=True)
+    said = [normalize("The majority settle down on their own."),
+            normalize("I'd rather not pin a number on it.")]
+    proportion = judge("proportion", said, evidence, about)
+    assert not proportion.met and proportion.vague
+    risk = judge("quantified_risk", [normalize("Some people get worse, some don't.")], evidence,
+                 About(subject=Terms(["worse"]), deflected=True))
+    assert not risk.met and risk.vague == ()
