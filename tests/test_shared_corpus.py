@@ -64,13 +64,15 @@ class Floor:
 # labels 0.961, 0.990, 0.928, 32; recogniser 0.933, 0.979, 0.879, 28.
 # With a majority beside a deflection partial (Q2): no labels 0.972, labels 0.967,
 # recogniser 0.939; 32 verdicts with and without labels, 28 recogniser.
+# With 'come back for another' asking for the revision rate: 33 verdicts with and without
+# labels, numbers 108 and 107, recogniser 105.
 FLOORS = {
-    "no-labels": Floor(status_accuracy=0.95, asked_f1=0.98, key_facts=0.91, verdicts=30,
-                       overclaims=0, items=106, numbers=104, red_flags=34),
-    "labels": Floor(status_accuracy=0.95, asked_f1=0.98, key_facts=0.91, verdicts=30,
-                    overclaims=0, items=106, numbers=105, red_flags=34),
+    "no-labels": Floor(status_accuracy=0.95, asked_f1=0.98, key_facts=0.91, verdicts=31,
+                       overclaims=0, items=106, numbers=105, red_flags=34),
+    "labels": Floor(status_accuracy=0.95, asked_f1=0.98, key_facts=0.91, verdicts=31,
+                    overclaims=0, items=106, numbers=106, red_flags=34),
     "recogniser": Floor(status_accuracy=0.91, asked_f1=0.97, key_facts=0.86, verdicts=26,
-                        overclaims=0, items=105, numbers=101, red_flags=34),
+                        overclaims=0, items=105, numbers=103, red_flags=34),
 }
 
 
