@@ -68,6 +68,39 @@ def _replace_number(words: list[str]) -> str | None:
     return None if value is None else " ".join([value, *trail])
 
 
+def _continues(previous: str | None, word: str, in_decimals: bool) -> bool:
+    """Whether `word` goes on saying the number `previous` belongs to. Two tens, a unit after
+    a unit, or a tens after a unit start a new number: "seventy eighty percent" is 70 and
+    80%, "fifty-fifty" 50 50 and "nineteen ninety" 19 90, never their sum."""
+    if previous is None or word in _SCALES or word in ("and", "a", "point"):
+        return True
+    if in_decimals:
+        return word in _UNITS and _UNITS[word] <= 9
+    if previous in _SCALES or previous in ("and", "a"):
+        return True
+    return word in _UNITS and _UNITS[word] <= 9 and previous in _TENS
+
+
+def _numbers_in(words: list[str]) -> list[list[str]]:
+    """Words of one run split where one number ends and the next begins."""
+    groups: list[list[str]] = []
+    previous, in_decimals = None, False
+    for word in words:
+        if not groups or not _continues(previous, word, in_decimals):
+            groups.append([])
+            in_decimals = False
+        groups[-1].append(word)
+        in_decimals = in_decimals or word == "point"
+        previous = word
+    return groups
+
+
+def _replace_part(words: list[str]) -> str | None:
+    """One part of a run (no joining "and"), as digits: several numbers joined by spaces."""
+    replaced = [_replace_number(group) for group in _numbers_in(words)]
+    return None if any(r is None for r in replaced) else " ".join(replaced)
+
+
 def _replace_run(match: re.Match) -> str:
     """One run of number words -> digits. "and" joins parts of one number only after a
     scale ("one hundred and twenty" is 120); elsewhere it separates two numbers
@@ -80,7 +113,7 @@ def _replace_run(match: re.Match) -> str:
             parts.append([])
         else:
             parts[-1].append(word)
-    replaced = [_replace_number(part) for part in parts]
+    replaced = [_replace_part(part) for part in parts]
     if any(r is None for r in replaced):
         return text if len(parts) == 1 else " and ".join(
             r if r is not None else " ".join(part) for r, part in zip(replaced, parts))
@@ -91,6 +124,13 @@ _SPELLED = re.compile(r"\b(?![ai]\b)[a-z](?: [a-z]\b)+(?![a-z0-9'])")
 _LEVEL = re.compile(
     r"\b([lstc])\s*-?\s*(\d{1,2})\s*(?:-|to|through|/)?\s*([lst])\s*-?\s*(\d{1,2})\b")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:percent|per cent|%)")
+# The shorthand for two neighbouring vertebrae: "L4-5" or "l four five" is l4-l5, "C5 6" c5-c6.
+_NEXT_LEVEL = re.compile(r"\b([lct])(\d{1,2})[ -](\d{1,2})\b(?![.\d%-])")
+
+
+def _next_level(match: re.Match) -> str:
+    letter, upper, lower = match[1], int(match[2]), int(match[3])
+    return f"{letter}{upper}-{letter}{lower}" if lower == upper + 1 else match[0]
 
 
 def normalize(text: str) -> str:
@@ -105,6 +145,7 @@ def normalize(text: str) -> str:
     # Initialisms spoken letter by letter: "p r p" -> "prp", "m r i" -> "mri".
     text = _SPELLED.sub(lambda m: m[0].replace(" ", ""), text)
     text = _LEVEL.sub(lambda m: f"{m[1]}{m[2]}-{m[3]}{m[4]}", text)
+    text = _NEXT_LEVEL.sub(_next_level, text)
     text = _PERCENT.sub(r"\1%", text)
     # A range of percentages says "percent" once: "between 60 and 70%" is 60% and 70%.
     text = re.sub(r"\b(\d+(?:\.\d+)?) (and|to|or) (?=\d+(?:\.\d+)?%)", r"\1% \2 ", text)

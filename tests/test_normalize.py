@@ -16,6 +16,18 @@ from extract.normalize import normalize, numbers, proportions
     ("one in a hundred", "1 in 100"),
     ("a good point", "a good point"),
     ("1,200 cases", "1200 cases"),
+    # Numbers said one after another are several numbers, never their sum.
+    ("better than fifty-fifty", "better than 50 50"),
+    ("seventy eighty percent", "70 80%"),
+    ("born in nineteen ninety two", "born in 19 92"),
+    ("three four times a day", "3 4 times a day"),
+    ("two thousand and five", "2005"),
+    ("twenty five hundred", "2500"),
+    ("one point two five", "1.25"),
+    # Neighbouring vertebrae in shorthand.
+    ("the disc at l four five", "the disc at l4-l5"),
+    ("L4-5 and C5-6", "l4-l5 and c5-c6"),
+    ("l4 7 times", "l4 7 times"),
 ])
 def test_spoken_numbers_and_levels(spoken, written):
     assert normalize(spoken) == written
