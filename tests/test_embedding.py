@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from extract.embedding import DIMENSIONS, Embedder, load_embedder
+from extract.embedding import BATCH_SIZE, DIMENSIONS, Embedder, load_embedder
 from extract.errors import NotInstalled
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
@@ -56,6 +56,18 @@ def test_batches_and_order_do_not_change_a_sentence(embedder):
     assert np.dot(together[17], alone) > 0.9999
     reversed_rows = fresh.embed(texts[::-1])
     np.testing.assert_allclose(reversed_rows[::-1], together, atol=1e-5)
+
+
+def test_texts_of_mixed_lengths_over_several_batches_keep_their_own_rows(embedder):
+    """Texts are run shortest first, in batches on several threads: each row still comes
+    back beside its own text, the same as the text run alone."""
+    texts = [("so " * (i % 9)) + f"what are my chances number {i}?" + (" really" * (i % 5))
+             for i in range(3 * BATCH_SIZE + 5)]
+    together = load_embedder().embed(texts)
+    fresh = load_embedder()
+    alone = np.stack([fresh.embed([text])[0] for text in texts[::7]])
+    np.testing.assert_allclose(together[::7], alone, atol=1e-5)
+    assert len({row.tobytes() for row in together}) == len(texts)
 
 
 def test_the_cache_returns_the_same_vectors_without_running_the_model():
