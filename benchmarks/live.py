@@ -37,7 +37,7 @@ from extract.analyze import analyze  # noqa: E402
 from extract.nlp import load_nlp  # noqa: E402
 from extract.questionset import load_question_set  # noqa: E402
 from extract.transcript import Transcript, Word  # noqa: E402
-from recorder.app.live import MAX_WINDOW_S, LiveTranscriber, LiveWorker  # noqa: E402
+from recorder.app.live import MAX_WINDOW_S, LiveTranscriber, LiveWorker, live_settings  # noqa: E402
 from recorder.app.pipeline import report_visit, write_transcript  # noqa: E402
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio  # noqa: E402
 from recorder.storage.visit import create_visit  # noqa: E402
@@ -174,7 +174,7 @@ def main() -> None:
     question_set = load_question_set()
     nlp = load_nlp()
     settings = TranscribeSettings(vocabulary=question_set.vocabulary)
-    engine = load_engine(settings, models_dir())
+    engine = load_engine(live_settings(settings), models_dir())
     if not args.guard_only:
         real_time_and_stop(engine, settings, question_set, nlp)
     print("\nThe coverage guard in the live path: the sample in 1 s blocks, a step after each "

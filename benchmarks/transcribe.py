@@ -65,7 +65,10 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "before": ("before issue 12: hotwords, beam 5, 120 s windows, no guard",
                {"coverage_guard": False}),
     "no-hotwords": ("no vocabulary, no guard", {"coverage_guard": False, "vocabulary": ()}),
-    "default": ("the default now: coverage guard, beam 5, 120 s windows, sequential", {}),
+    "default": ("the default now: coverage guard, beam 5, 120 s windows", {}),
+    "sequential": ("one window at a time, on every thread", {"parallel_windows": 1}),
+    "2-windows": ("two windows decoded at once, the threads shared between them",
+                  {"parallel_windows": 2}),
     "greedy": ("the default with beam 1; beam 5 on the guard's retry only",
                {"beam_size": 1, "retry_beam_size": 5}),
     "no-fallback": ("the default without temperature fallback (temperature 0 only; the "

@@ -312,11 +312,11 @@ def record(folder, consent_by, duration, device, list_devices, new_take, expect_
 def _live_worker(settings, models_dir, question_set):
     """The background transcriber for `visit record --live`, its model loaded up front so
     a missing model is said before any recording starts."""
-    from recorder.app.live import LiveTranscriber, LiveWorker
+    from recorder.app.live import LiveTranscriber, LiveWorker, live_settings
     from recorder.transcription.engines import load_engine
     from recorder.transcription.models import models_dir as resolve_models_dir
 
-    engine = load_engine(settings, resolve_models_dir(models_dir))
+    engine = load_engine(live_settings(settings), resolve_models_dir(models_dir))
     nlp, embedder = _matchers()
     return LiveWorker(LiveTranscriber(engine, settings), question_set, nlp, embedder=embedder)
 

@@ -110,6 +110,12 @@ def _up_to_sentence_end(segments: list[Segment]) -> list[Segment]:
     return segments  # no sentence ends in it: keep it all rather than hold it forever
 
 
+def live_settings(settings: TranscribeSettings) -> TranscribeSettings:
+    """`settings` as the live transcriber decodes with them, and its engine is loaded with:
+    one short window at a time, so no batches and every thread on that one window."""
+    return replace(settings, batched=False, parallel_windows=1)
+
+
 def _last_word_end(segment: Segment) -> float:
     return segment.words[-1].end if segment.words else segment.end
 
@@ -120,7 +126,7 @@ class LiveTranscriber:
     def __init__(self, engine: Engine, settings: TranscribeSettings, *,
                  speech: SpeechSpans = silero_speech):
         self._engine = engine
-        self._settings = replace(settings, batched=False)  # live windows are short: no batches
+        self._settings = live_settings(settings)
         self._speech = speech  # the stretches of speech in some samples (voice detection)
         self._lock = threading.Lock()
         self._blocks: list[np.ndarray] = []

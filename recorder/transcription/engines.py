@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
@@ -45,6 +48,12 @@ LOW_CONFIDENCE_LOGPROB = -1.0
 # decoding, which is what keeps Whisper from inventing "You You" in a quiet room.
 VAD_MIN_SILENCE_MS = 500
 VAD_SPEECH_PAD_MS = 300  # keep this much audio around each detected stretch of speech
+# Windows decoded at the same time, each by its own CTranslate2 worker on its share of the
+# threads (2 cores: 2 windows x 1 thread). One thread per decoder does the most audio per
+# CPU second, and two of them keep both cores busy; the cost is a second window of audio
+# (about 8 MB) and a second decoder's working memory, the weights being shared. One at a
+# time until measured on the long visit (README, Transcription benchmark).
+PARALLEL_WINDOWS = 1
 
 # Called with the seconds of audio done: first what an earlier, stopped run had finished
 # (0 on a fresh run), then as the work goes on.
@@ -76,15 +85,27 @@ class TranscribeSettings:
     batched: bool = False
     batch_size: int = BATCH_SIZE
     window_s: float = WINDOW_S  # seconds given to the recogniser at once
+    # Windows decoded at once (faster-whisper only; openai-whisper takes one at a time),
+    # `threads` shared between them; 1 gives every thread to one window, as the live
+    # transcriber does. With as many threads per window, the words are the same either
+    # way, but for the temperature fallback's random sampling.
+    parallel_windows: int = PARALLEL_WINDOWS
 
 
 class Engine(Protocol):
     name: str
     model_name: str
+    windows_at_once: int  # how many calls of `segments` may run at the same time
 
     def segments(self, audio: np.ndarray, *, language: str, vocabulary: tuple[str, ...],
                  beam_size: int = BEAM_SIZE, batch_size: int = 0,
                  fallback: bool = True) -> Iterator[Segment]: ...
+
+
+def windows_at_once(engine: Engine) -> int:
+    """How many windows `engine` may decode at the same time; 1 for an engine (or a
+    wrapper around one) that does not say."""
+    return getattr(engine, "windows_at_once", 1)
 
 
 def confidence_of(avg_logprob: float) -> float:
@@ -102,16 +123,21 @@ class FasterWhisperEngine:
 
     name = "faster-whisper"
 
-    def __init__(self, model_path: Path, model_name: str, threads: int):
+    def __init__(self, model_path: Path, model_name: str, threads: int, windows_at_once: int = 1):
         try:
             from faster_whisper import WhisperModel
         except ImportError:
             raise NotInstalled("The faster-whisper engine is not installed; run "
                                "`pip install faster-whisper`.") from None
         self.model_name = model_name
+        # One CTranslate2 worker per window decoded at once, each on its share of the
+        # threads (never more threads in all than asked for); the workers share the weights.
+        self.windows_at_once = max(1, min(windows_at_once, threads))
         self._model = WhisperModel(str(model_path), device="cpu", compute_type="int8",
-                                   cpu_threads=threads, local_files_only=True)
+                                   cpu_threads=threads // self.windows_at_once,
+                                   num_workers=self.windows_at_once, local_files_only=True)
         self._batched = None  # the batched pipeline, made on first use (it shares the model)
+        self._batched_lock = threading.Lock()  # two windows at once must not make two
 
     def segments(self, audio: np.ndarray, *, language: str, vocabulary: tuple[str, ...],
                  beam_size: int = BEAM_SIZE, batch_size: int = 0,
@@ -123,10 +149,11 @@ class FasterWhisperEngine:
             hotwords=", ".join(vocabulary) if vocabulary else None,
             **({} if fallback else {"temperature": 0.0}))
         if batch_size:
-            if self._batched is None:
-                from faster_whisper import BatchedInferencePipeline
+            with self._batched_lock:
+                if self._batched is None:
+                    from faster_whisper import BatchedInferencePipeline
 
-                self._batched = BatchedInferencePipeline(self._model)
+                    self._batched = BatchedInferencePipeline(self._model)
             # With timestamps, segments stay sentences (without, one per 30 s of speech).
             pieces, _info = self._batched.transcribe(audio, batch_size=batch_size,
                                                      without_timestamps=False, **options)
@@ -194,6 +221,9 @@ class OpenAIWhisperEngine:
     """
 
     name = "openai-whisper"
+    # Its decoder hooks a key-value cache onto the one model for each call, so two calls
+    # at once would mix their caches: windows are decoded one after the other.
+    windows_at_once = 1
 
     def __init__(self, checkpoint: Path, model_name: str, threads: int):
         import pickle
@@ -288,9 +318,10 @@ def load_engine(settings: TranscribeSettings, models_folder: Path) -> Engine:
         return OpenAIWhisperEngine(openai_checkpoint(settings.model, models_folder),
                                    settings.model, settings.threads)
     if as_path.is_dir():
-        return FasterWhisperEngine(as_path, as_path.name, settings.threads)
+        return FasterWhisperEngine(as_path, as_path.name, settings.threads,
+                                   settings.parallel_windows)
     return FasterWhisperEngine(ctranslate2_dir(settings.model, models_folder), settings.model,
-                               settings.threads)
+                               settings.threads, settings.parallel_windows)
 
 
 def _partial_key(engine: Engine, settings: TranscribeSettings,
@@ -304,20 +335,24 @@ def transcribe(windows: Iterable[Window], engine: Engine, *, settings: Transcrib
                audio_sha256: str | None = None, on_progress: Progress | None = None,
                resume: Partial | None = None,
                on_window: Callable[[Partial], None] | None = None) -> Transcript:
-    """The windows of a recording, given to `engine` one at a time, as one Transcript.
+    """The windows of a recording, given to `engine` (`settings.parallel_windows` at a
+    time, when the engine can take that many), as one Transcript.
 
     Times come out absolute in the recording. `resume` holds what an earlier run finished
     (the windows given then start where it stopped); `on_window` receives the checkpoint
-    after each finished window; `on_progress` is told the seconds already done before any
-    work (0 on a fresh run), then the seconds done as segments come.
+    after each finished window, in window order, so it always covers the recording up to
+    a point; `on_progress` is told the seconds already done before any work (0 on a fresh
+    run), then the seconds done as segments come. When a window fails, the windows before
+    it have been handed to `on_window` and nothing is still decoding when the error comes.
     """
     segments = list(resume.transcript.segments) if resume else []
     done_samples = resume.done_samples if resume else 0
     if on_progress:
         on_progress(done_samples / SAMPLE_RATE)
-    for window in windows:
-        for segment in heard(window.audio, engine, settings):
-            segment = checked(shifted(segment, window.start_s))
+    at_once = min(settings.parallel_windows, windows_at_once(engine))
+    for window in heard_in_order(windows, engine, settings, at_once=at_once):
+        for segment in window.segments:
+            segment = checked(shifted(segment, window.start_sample / SAMPLE_RATE))
             segments.append(segment)  # one with no text marks speech no one could write
             if on_progress:
                 on_progress(min(segment.end, window.end_sample / SAMPLE_RATE))
@@ -330,6 +365,71 @@ def transcribe(windows: Iterable[Window], engine: Engine, *, settings: Transcrib
         if on_progress:
             on_progress(done_samples / SAMPLE_RATE)
     return _assembled(engine, settings, done_samples, segments, audio_sha256)
+
+
+@dataclass(frozen=True)
+class HeardWindow:
+    """A window's place in the recording and its segments (times in the window); not its
+    audio, which is let go once it is heard."""
+
+    start_sample: int
+    end_sample: int
+    segments: list[Segment]
+
+
+class WindowsStopped(Exception):
+    """Raised inside a window still decoding when the run ends early; never escapes."""
+
+
+class _Stoppable:
+    """`engine`, whose decoding stops between two segments once `stop` is set: a window
+    decoding ahead is not waited for when the run ends early (an error, Ctrl-C)."""
+
+    def __init__(self, engine: Engine, stop: threading.Event):
+        self._engine, self._stop = engine, stop
+        self.name, self.model_name = engine.name, engine.model_name
+        self.windows_at_once = windows_at_once(engine)
+
+    def segments(self, audio: np.ndarray, **options) -> Iterator[Segment]:
+        for segment in self._engine.segments(audio, **options):
+            if self._stop.is_set():
+                raise WindowsStopped
+            yield segment
+
+
+def heard_in_order(windows: Iterable[Window], engine: Engine, settings: TranscribeSettings,
+                   *, at_once: int = 1) -> Iterator[HeardWindow]:
+    """Each window `heard`, in window order, `at_once` of them decoding at the same time.
+
+    The next window is taken from `windows` only when a decoder is free, so at most
+    `at_once` windows of audio are held. If a window fails, its error is raised once the
+    windows before it have been given out; the windows after it are stopped.
+    """
+    if at_once <= 1:
+        for window in windows:
+            yield HeardWindow(window.start_sample, window.end_sample,
+                              heard(window.audio, engine, settings))
+        return
+    stop = threading.Event()
+    stoppable = _Stoppable(engine, stop)
+    pending: deque[tuple[int, int, Future]] = deque()
+    pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="window")
+    try:
+        for window in windows:
+            pending.append((window.start_sample, window.end_sample,
+                            pool.submit(heard, window.audio, stoppable, settings)))
+            del window  # the decoder holds the audio now, and lets it go when done
+            if len(pending) == at_once:
+                start, end, decoding = pending.popleft()
+                yield HeardWindow(start, end, decoding.result())
+        while pending:
+            start, end, decoding = pending.popleft()
+            yield HeardWindow(start, end, decoding.result())
+    finally:
+        # Windows still pending (the run ends early) stop at their next segment, so no
+        # decoder is still busy with this recording once the error reaches the caller.
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def heard(audio: np.ndarray, engine: Engine, settings: TranscribeSettings) -> list[Segment]:
