@@ -8,14 +8,16 @@ through the tokenizer, the network, a mean over the real (unpadded) tokens and a
 normalisation, exactly as sentence-transformers does for this model, so a dot product of two
 rows is their cosine similarity.
 
-Loading costs about 0.3 s and onnxruntime, so `load_embedder()` is called by the caller once
-and the embedder passed in (like the spaCy pipeline); nothing is imported at module import.
+Loading costs about 0.2 s of CPU and onnxruntime, so `load_embedder()` is called by the caller
+once and the embedder passed in (like the spaCy pipeline); nothing is imported at module
+import. The network is made on a thread of its own while the caller goes on (loading spaCy
+takes longer): the first `embed` waits for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -43,7 +45,7 @@ class Embedder:
     """
 
     def __init__(self, session, tokenizer) -> None:
-        self._session = session
+        self._session = session  # an onnxruntime session, or a Future of one (load_embedder)
         self._tokenizer = tokenizer
         self._cache: dict[str, np.ndarray] = {}
 
@@ -87,6 +89,8 @@ class Embedder:
         threads sharing every small operation of one batch (benchmarks/extract.py, (v))."""
         import numpy as np
 
+        if isinstance(self._session, Future):
+            self._session = self._session.result()  # still loading: wait for it once
         encodings = self._tokenizer.encode_batch(texts)  # padded to the longest text
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -156,7 +160,15 @@ def load_embedder() -> Embedder:
     # inside onnxruntime, so none spins while waiting and takes the CPU from Whisper, which
     # runs beside the live checklist.
     options.intra_op_num_threads = 1
-    with resources.as_file(model) as path:
-        session = onnxruntime.InferenceSession(str(path), sess_options=options,
-                                               providers=["CPUExecutionProvider"])
+
+    def make_session():
+        with resources.as_file(model) as path:
+            return onnxruntime.InferenceSession(str(path), sess_options=options,
+                                                providers=["CPUExecutionProvider"])
+
+    # onnxruntime builds the session without holding the GIL: on a thread it overlaps the
+    # caller's next step (`visit process` loads spaCy, about 1 s) instead of preceding it.
+    loader = ThreadPoolExecutor(1, thread_name_prefix="load-embedder")
+    session = loader.submit(make_session)
+    loader.shutdown(wait=False)  # the thread ends when the session is made
     return Embedder(session, tokenizer)
