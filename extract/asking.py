@@ -213,10 +213,14 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
                 guards[m] = targets[m].guarded(lemmas, settings.concept_slack)
             return guards[m]
 
+        fulls: dict[int, bool] = {}
+
         def full(m: int) -> bool:
             """Every concept group of target m, and at least two of them."""
-            groups = targets[m].concepts
-            return len(groups) >= 2 and targets[m].concept_hits(lemmas) == len(groups)
+            if m not in fulls:
+                groups = targets[m].concepts
+                fulls[m] = len(groups) >= 2 and targets[m].concept_hits(lemmas) == len(groups)
+            return fulls[m]
 
         for n in np.argsort(-per_target):
             target = targets[n]
