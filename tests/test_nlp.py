@@ -7,8 +7,9 @@ from extract.nlp import ENGLISH_MODELS, SENTENCE_ONLY_EXCLUDE, _import_spacy
 
 def test_the_tokenizer_spacy_builds_is_the_one_the_model_saved(nlp):
     """load_nlp does not read the model's tokenizer (SENTENCE_ONLY_EXCLUDE): the one built
-    from spaCy's English defaults must have the same rules, exceptions and vocabulary, or the
-    sentences would change."""
+    from spaCy's English defaults must have the same rules and exceptions, or the sentences
+    would change. (The vocabulary is left out: it grows with every text the shared pipeline
+    has read.)"""
     spacy = _import_spacy()
     read = []
     for name in ENGLISH_MODELS:
@@ -18,7 +19,8 @@ def test_the_tokenizer_spacy_builds_is_the_one_the_model_saved(nlp):
         except OSError:
             continue
     assert read, "no English model installed"
-    assert nlp.tokenizer.to_bytes() == read[0].tokenizer.to_bytes()
+    assert (nlp.tokenizer.to_bytes(exclude=["vocab"])
+            == read[0].tokenizer.to_bytes(exclude=["vocab"]))
     text = "Dr. Lee said L4-5 isn't the cause, e.g. at 3:30 p.m. Is it? It's 60-70%."
     assert [t.text for t in nlp(text)] == [t.text for t in read[0](text)]
     assert "senter" in nlp.pipe_names
