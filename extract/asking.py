@@ -55,10 +55,13 @@ _CLAUSE_BREAK = re.compile(r",? (?:and|or|but|plus) (?=(?:what|which|how|if|am|c
 # question: it is the surgeon echoing the question's words in the reply ("My revision rate
 # at five years is about eight percent."), however close to the wording. (A request read
 # out, "I'd like a written comparison...", is a statement and still reads its wording.) A list read aloud ("Two, what percentage of patients
-# ... improve without surgery.") opens a clause like a question, so it still counts.
+# ... improve without surgery.") opens a clause like a question, so it still counts. A
+# relative clause does not: "which" or "who" followed by its verb ("..., which is about
+# average", "..., who had the same tear") goes on with the statement.
+_RELATIVE = r"(?:which|who)(?= (?:is|was|are|were|means|meant|makes|made|has|had|puts|gives)\b)"
 _QUESTION_OPENING = re.compile(
-    r"(?:^|[,;:] |\band |\bso |\bbut |\balso )(?:what|which|how|whether|why|when|where|who|"
-    r"is|are|do|does|did|can|could|would|will|should|have|has|am|if)\b")
+    rf"(?:^|[,;:] |\band |\bso |\bbut |\balso )(?!{_RELATIVE})(?:what|which|how|whether|why|"
+    r"when|where|who|is|are|do|does|did|can|could|would|will|should|have|has|am|if)\b")
 
 
 def _statement(text: str) -> bool:

@@ -220,3 +220,13 @@ def test_every_concept_of_a_question_outweighs_a_closer_partial_reading(by_meani
 def test_a_question_leaning_on_the_two_sentences_before_it(by_meaning, turn, asked):
     found = by_meaning(f"PATIENT: {turn}", "SURGEON: About five percent.")
     assert [q.id for q in found.questions if q.asked] == [asked]
+
+
+def test_a_relative_clause_in_the_surgeons_number_is_no_question(by_meaning):
+    # ", which is..." goes on with a statement: the surgeon saying the item's words with
+    # their number is the reply, not the patient asking for it again.
+    found = by_meaning("PATIENT: How many of these do you do in a year, and how often do "
+                       "they have to be redone?",
+                       "SURGEON: About a hundred and ten a year. My revision rate at five years "
+                       "is about seven percent, which is a bit under the national figure.")
+    assert {n.id: n.value for n in found.numbers}["revision"] == 7.0
