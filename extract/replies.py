@@ -33,6 +33,12 @@ BACK_REFERENCE = re.compile(
     r"your question about|on your (?:first|second|third|fourth|fifth|last) question|"
     r"the (?:first|second|third|fourth|fifth|last) (?:one|question))\b")
 BACK_REFERENCE_SENTENCES = 3  # what follows words that point back is the answer they name
+# Words that name the question by its place: "your first question" is the prepared question
+# asked first in this visit, whatever the answer's words are closest to.
+ORDINAL_REFERENCE = re.compile(
+    r"\b(?:(?:your|the) (first|second|third|fourth|fifth) question|your (first|second|third|"
+    r"fourth|fifth) one)\b")
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,9 @@ class Replies:
                 len(texts), len(questions))
             self.topic_index = {}
         self.question_index = {q.id: n for n, q in enumerate(questions)}
+        # The prepared questions in the order they were first asked ("your first question").
+        self.asked_order = list(dict.fromkeys(a.target for a in everything
+                                              if a.target in self.question_index))
         self._cache: dict[tuple[str, int], Reply] = {}
 
     def _together(self, previous: Asking, asking: Asking) -> bool:
@@ -227,6 +236,14 @@ class Replies:
                 kept.append(index)
         return kept
 
+    def _named_question(self, norm: str) -> str | None:
+        """The prepared question words like "your second question" name by its place."""
+        said = ORDINAL_REFERENCE.search(norm)
+        if said is None:
+            return None
+        place = ORDINALS.index(said.group(1) or said.group(2))
+        return self.asked_order[place] if place < len(self.asked_order) else None
+
     def late(self, asking: Asking, window_end: int) -> tuple[Sentence, ...]:
         """Sentences after the reply's window that answer this question by content."""
         if asking.target not in self.question_index:
@@ -243,6 +260,9 @@ class Replies:
             closest = int(np.argmax(row))
             if BACK_REFERENCE.search(sentence.norm):
                 follow = BACK_REFERENCE_SENTENCES
+                named = self._named_question(sentence.norm)
+                if named is not None:
+                    closest = self.question_index[named]
             if follow > 0:
                 follow -= 1
                 if closest == column:

@@ -230,3 +230,14 @@ def test_a_relative_clause_in_the_surgeons_number_is_no_question(by_meaning):
                        "SURGEON: About a hundred and ten a year. My revision rate at five years "
                        "is about seven percent, which is a bit under the national figure.")
     assert {n.id: n.value for n in found.numbers}["revision"] == 7.0
+
+
+def test_a_deferred_answer_named_by_the_place_of_its_question(by_meaning):
+    # The reply is closer in meaning to another question; "your first question" names it.
+    q1 = "Based on my imaging, what is the specific structural problem causing my pain?"
+    found = by_meaning(f"PATIENT: {q1}", "SURGEON: Give me a second, the scans are still loading.",
+                       f"PATIENT: Meanwhile, {Q2[0].lower()}{Q2[1:]}",
+                       "SURGEON: Roughly half improve within a year without an operation. Now, "
+                       "your first question: the films show a herniated disc at L5-S1.")
+    assert found.question("Q1").status == "answered"
+    assert found.question("Q1").answer_confidence == "low"
