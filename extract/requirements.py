@@ -118,11 +118,17 @@ def _relevant(sentences: list[str], about: About, extra: Terms | None = None) ->
 
 def _vague_on_topic(sentences, evidence: Evidence, about: About, extra: Terms) -> list[str]:
     """Vague quantities ("most people", "rare") in a sentence on the question's topic:
-    "most people are walking the day after surgery" says nothing about the risk of waiting."""
+    "most people are walking the day after surgery", later in a reply, says nothing about the
+    risk of waiting. As with a proportion, the reply's first LEAD_STATEMENTS sentences (not
+    questions back) answer what was just asked unless it deflected: "It's low." is about the
+    risk asked for, named by "it"."""
     found = []
-    for sentence in sentences:
+    answering = [n for n, s in enumerate(sentences) if not s.rstrip().endswith("?")]
+    leading = set(answering[:0 if about.deflected else LEAD_STATEMENTS])
+    for position, sentence in enumerate(sentences):
         lemmas = words(sentence)
-        if (about.subject.found(lemmas) or extra.found(lemmas)) and not about.elsewhere(lemmas):
+        if ((about.subject.found(lemmas) or extra.found(lemmas) or position in leading)
+                and not about.elsewhere(lemmas)):
             found += evidence["vague_quantities"].found(lemmas)
     return found
 

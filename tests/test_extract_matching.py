@@ -241,3 +241,13 @@ def test_a_deferred_answer_named_by_the_place_of_its_question(by_meaning):
                        "your first question: the films show a herniated disc at L5-S1.")
     assert found.question("Q1").status == "answered"
     assert found.question("Q1").answer_confidence == "low"
+
+
+@pytest.mark.parametrize("reply, status", [
+    ("Pretty low. Most people can hold off that long and do fine.", "partial"),
+    ("Everyone is different. Most people do fine.", "unanswered"),
+])
+def test_a_qualitative_risk_said_first_is_on_topic(run, reply, status):
+    # "Pretty low" names the risk asked about by leaving it out: the reply's first statement
+    # answers what was just asked, unless the reply deflects.
+    assert run(f"PATIENT: {Q5}", f"SURGEON: {reply}").question("Q5").status == status
