@@ -40,6 +40,11 @@ LOOK_ALIKE = "look-alike"  # the target id of the question set's look-alike word
 _QUESTION_START = re.compile(
     r"^(?:[\w'-]+,? ){0,8}?(?:what|what's|whats|which|how|whether|why|when|where|who|is|are|do|"
     r"does|did|can|could|would|will|should|have|has|am)\b")
+# Without final punctuation, an auxiliary among the first words ("prp is one people try")
+# makes a statement look like a question as readily as it marks one ("is it..."): only a
+# question word at the start, a question form or a reported question marks a question.
+_WH_START = re.compile(
+    r"^(?:[\w'-]+,? ){0,8}?(?:what|what's|whats|which|how|whether|why|when|where|who)\b")
 _QUESTION_FORM = re.compile(
     r"\b(what's|whats|which|how|whether|am i|could i|can i|would i|"
     r"should i|do i|did you|have you|has he|has she|is there|are there|is it|does it|will i|"
@@ -88,6 +93,14 @@ def looks_like_question(text: str) -> bool:
     if re.search(r"[.!:;]$", lower):
         return False
     return _QUESTION_START.search(lower) is not None or _QUESTION_FORM.search(lower) is not None
+
+
+def marked_question(text: str) -> bool:
+    """A question by more than an auxiliary among its first words: a "?", a reported
+    question, a question word at the start, or a question form ("is there", "do i")."""
+    lower = text.lower().rstrip().rstrip(_CLOSING_QUOTES).rstrip()
+    return (lower.endswith("?") or _REPORTED.search(lower) is not None
+            or _WH_START.search(lower) is not None or _QUESTION_FORM.search(lower) is not None)
 
 
 @dataclass(frozen=True)
@@ -262,7 +275,11 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
             else:
                 if not asks or similarity - nearest_other < margin or not guarded(n):
                     continue
-                if not (similarity >= threshold or (complete and similarity >= floor)):
+                # Far from every wording, only a question marked as one asks by its concept
+                # words: unpunctuated, "p r p is one people try... i don't have good numbers"
+                # has the words of "how many people don't have it" and is the reply.
+                if not (similarity >= threshold or (complete and similarity >= floor
+                                                    and marked_question(candidate.text))):
                     continue
             _add(found[target.id], Asking(target.id, candidate.first, candidate.last,
                                           round(similarity * 100, 1), wording))

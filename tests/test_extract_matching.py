@@ -251,3 +251,15 @@ def test_a_qualitative_risk_said_first_is_on_topic(run, reply, status):
     # "Pretty low" names the risk asked about by leaving it out: the reply's first statement
     # answers what was just asked, unless the reply deflects.
     assert run(f"PATIENT: {Q5}", f"SURGEON: {reply}").question("Q5").status == status
+
+
+def test_an_unpunctuated_statement_with_an_auxiliary_is_no_loose_asking(by_meaning):
+    # "... is one some people like ... i don't have ..." holds the concept words of "how many
+    # people don't have the operation" but is no question: it is the reply to Q4.
+    found = by_meaning("PATIENT: what conservative treatments have a documented success rate "
+                       "above fifty percent for my condition",
+                       "SURGEON: core work is one people try and so is yoga but i don't have "
+                       "good numbers for those")
+    q4 = found.question("Q4")
+    assert q4.answer is not None and "yoga" in q4.answer.text
+    assert found.question("Q2").status == "not_asked"
