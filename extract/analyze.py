@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from extract.asking import LOOK_ALIKE, Asking, Target, find_askings, split_run_ons
 from extract.findings import ArtifactFinding, Asked, Findings, QuestionFinding, Span
 from extract.items import ItemJudge
-from extract.lexicon import Terms
-from extract.negation import asserted, refuses_to_quantify
+from extract.lexicon import Terms, words
+from extract.negation import QUANTITIES, asserted, refuses_to_quantify
 from extract.questionset import Artifact, Question, QuestionSet
 from extract.replies import Replies, Reply
 from extract.requirements import About, Evidence, judge
@@ -46,6 +46,10 @@ class Compiled:
     targets: tuple[Target, ...]
     evidence: Evidence
     deflections: Terms
+    # The deflections that refuse more than a number: hedges ("it varies") and dismissals
+    # ("those don't work"). Beside a refusal of the number alone ("I don't have good numbers
+    # on those"), treatments the reply names still make it partial (questions.md).
+    beyond_numbers: Terms
     about: dict[str, About]
 
 
@@ -68,10 +72,12 @@ def compile_question_set(question_set: QuestionSet) -> Compiled:
         targets.append(Target(LOOK_ALIKE, question_set.look_alikes, (), Terms(())))
     other = Terms(question_set.evidence.get("other_subjects", ()))
     dismissal = question_set.red_flag("dismissal")
+    deflections = question_set.deflections + (dismissal.phrases if dismissal else ())
     compiled = Compiled(
         question_set=question_set, targets=tuple(targets),
         evidence=Evidence(question_set.evidence),
-        deflections=Terms(question_set.deflections + (dismissal.phrases if dismissal else ())),
+        deflections=Terms(deflections),
+        beyond_numbers=Terms([d for d in deflections if not QUANTITIES & set(words(d))]),
         about={q.id: About(topic=Terms([w for group in q.concepts for w in group]),
                            subject=Terms(q.concepts[-1] if q.concepts else ()), other=other)
                for q in question_set.questions})
@@ -145,15 +151,27 @@ class _Analysis:
                 evidence="No sentence in the transcript asks this question or a paraphrase of it.")
         return max(candidates, key=lambda f: STATUS_RANK[f.status])
 
+    def _deflects(self, sentence: Sentence) -> str | None:
+        return (asserted(self.compiled.deflections, sentence.norm)
+                or refuses_to_quantify(sentence.norm))
+
     def _verdict(self, question: Question, sentences: tuple[Sentence, ...]):
         about = self.compiled.about[question.id]
-        deflection = next((d for s in sentences
-                           if (d := asserted(self.compiled.deflections, s.norm)
-                               or refuses_to_quantify(s.norm))), None)
+        deflection = next((d for s in sentences if (d := self._deflects(s))), None)
         verdict = judge(question.requires, [s.norm for s in sentences], self.compiled.evidence,
                         replace(about, deflected=deflection is not None,
                                 topic_carry=self.settings.topic_carry_sentences))
         return verdict, deflection
+
+    def _named_then_refused(self, question: Question, sentences: tuple[Sentence, ...]):
+        """What a reply named before it refused the numbers for it ("PRP is one people try,
+        and core work, but I don't have good numbers on those"): on topic without them.
+        Nothing when the reply also hedges or dismisses ("those don't work"), or names
+        things only after the refusal (in reply to something else)."""
+        if any(asserted(self.compiled.beyond_numbers, s.norm) for s in sentences):
+            return ()
+        first = next(n for n, s in enumerate(sentences) if self._deflects(s))
+        return self._verdict(question, sentences[:first + 1])[0].named
 
     def _judge(self, question: Question, asking: Asking) -> QuestionFinding:
         asked_sentences = self.sentences[asking.first:asking.last + 1]
@@ -192,6 +210,11 @@ class _Analysis:
             return QuestionFinding(**common, status="partial",
                                    evidence=f"The reply gave a decision (\"{verdict.facts[0]}\") "
                                             "but no reason for it.")
+        named = self._named_then_refused(question, sentences) if deflection else ()
+        if named:
+            return QuestionFinding(**common, status="partial",
+                                   evidence=f"The reply named {', '.join(named)} but gave no "
+                                            f"{verdict.missing} (\"{deflection}\").")
         if deflection and verdict.vague:
             return QuestionFinding(**common, status="partial",
                                    evidence=f"The reply gave only \"{verdict.vague[0]}\" and no "

@@ -61,6 +61,8 @@ class Judgement:
     bare_decision: bool = False  # a decision with no reason (candidacy): partial, red flag
     vague: tuple[str, ...] = ()  # vague quantities on topic ("the majority"): even beside a
     #                              deflection, the reply is on topic without its number
+    named: tuple[str, ...] = ()  # what the reply names besides numbers (treatments): beside a
+    #                              refusal to give the numbers only, it is on topic without them
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,8 @@ def treatments_with_rates(sentences, evidence: Evidence, about: About) -> Judgem
     any_rate = any(proportions(s) for s in sentences)
     return Judgement(bool(treatments and rates), bool(treatments or any_rate),
                      tuple(dict.fromkeys(treatments + rates)),
-                     "success rates" if treatments else "named treatments")
+                     "success rates" if treatments else "named treatments",
+                     named=tuple(dict.fromkeys(treatments)))
 
 
 def quantified_risk(sentences, evidence: Evidence, about: About) -> Judgement:

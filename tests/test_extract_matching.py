@@ -263,3 +263,20 @@ def test_an_unpunctuated_statement_with_an_auxiliary_is_no_loose_asking(by_meani
     q4 = found.question("Q4")
     assert q4.answer is not None and "yoga" in q4.answer.text
     assert found.question("Q2").status == "not_asked"
+
+
+Q4 = "What conservative treatments have a documented success rate above 50% for my condition?"
+
+
+@pytest.mark.parametrize("reply, status", [
+    # treatments named, then their numbers refused: on topic without the rates
+    ("Acupuncture is one some people like, and a walking program, but I don't have good "
+     "numbers for those.", "partial"),
+    # ...but not beside a dismissal, nor when things are named only after the refusal
+    ("Acupuncture, a walking program. I don't have numbers, and honestly it's a waste of time.",
+     "unanswered"),
+    ("I don't keep numbers on that. What I can say is the fusion does well. A brace won't fix "
+     "a slip.", "unanswered"),
+])
+def test_treatments_named_and_their_rates_refused_are_partial(run, reply, status):
+    assert run(f"PATIENT: {Q4}", f"SURGEON: {reply}").question("Q4").status == status
