@@ -51,6 +51,8 @@ def denied(terms: Terms, text: str) -> str | None:
 
 QUANTITIES = {"number", "numbers", "odds", "percentage", "percent", "figure", "statistic", "stat",
               "data", "rate", "track", "percentages", "figures", "statistics", "stats"}
+# Compared as lemmas, like the words they are looked for among ("figures" is "figur").
+_QUANTITY_LEMMAS = frozenset(lemma for q in QUANTITIES for lemma in words(q))
 REFUSAL_WINDOW_WORDS = 8  # "I'm not going to quote you odds": negation, then the quantity
 
 
@@ -68,6 +70,6 @@ def refuses_to_quantify(text: str) -> str | None:
             if any(w in CONDITIONALS for w in lemmas[max(0, position - TRIGGER_WINDOW_WORDS):position]):
                 continue
             after = lemmas[position + 1:position + 1 + REFUSAL_WINDOW_WORDS]
-            if any(w.rstrip("s") in {q.rstrip("s") for q in QUANTITIES} for w in after):
+            if any(w in _QUANTITY_LEMMAS for w in after):
                 return clause.strip()
     return None

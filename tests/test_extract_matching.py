@@ -280,3 +280,12 @@ Q4 = "What conservative treatments have a documented success rate above 50% for 
 ])
 def test_treatments_named_and_their_rates_refused_are_partial(run, reply, status):
     assert run(f"PATIENT: {Q4}", f"SURGEON: {reply}").question("Q4").status == status
+
+
+@pytest.mark.parametrize("refusal", ["I don't give percentages for that.",
+                                     "I don't keep figures on that."])
+def test_a_refusal_to_give_percentages_or_figures_is_a_deflection(run, refusal):
+    # Compared as lemmas: "percentages" and "figures" are refusals to quantify like "numbers".
+    q5 = run(f"PATIENT: {Q5}", f"SURGEON: {refusal} Some people get worse, some don't.",
+             ).question("Q5")
+    assert q5.status == "unanswered" and refusal.lower().rstrip(".") in q5.evidence.lower()
