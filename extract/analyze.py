@@ -112,7 +112,8 @@ class _Analysis:
         self.labelled = any(label is not None for label in labels)
         side_by_label = sides(labels, Counter())
         side = [side_by_label.get(label) for label in labels]
-        askings = find_askings(sentences, side, list(compiled.targets), settings, embedder)
+        askings = find_askings(sentences, side, list(compiled.targets), settings, embedder,
+                               cue_turns)
         if self.labelled and any(label not in side_by_label for label in labels if label):
             # Labels that name no side ("Speaker 1"): the one who asks is the patient's. The
             # prepared questions say who that is; the items (a companion asking for the
@@ -124,7 +125,8 @@ class _Analysis:
                                  for a in found))
             side_by_label = sides(labels, askers)
             side = [side_by_label.get(label) for label in labels]
-            askings = find_askings(sentences, side, list(compiled.targets), settings, embedder)
+            askings = find_askings(sentences, side, list(compiled.targets), settings, embedder,
+                               cue_turns)
         self.cue_turns = cue_turns
         if not self.labelled and cue_turns:
             asking_turns = {sentences[i].turn for found in askings.values() for a in found

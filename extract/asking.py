@@ -34,7 +34,7 @@ from extract.lexicon import Terms, words
 from extract.normalize import normalize
 from extract.sentences import Sentence, plain
 from extract.settings import AnalyzerSettings
-from extract.turns import PATIENT, PRACTICE
+from extract.turns import PATIENT, PRACTICE, speaks_for_self
 
 LOOK_ALIKE = "look-alike"  # the target id of the question set's look-alike wordings
 _QUESTION_START = re.compile(
@@ -148,7 +148,34 @@ class _Candidate:
     opening_question: str | None = None
 
 
-def _candidates(sentences: tuple[Sentence, ...], side: list[str | None]) -> list[_Candidate]:
+_POINTS_BACK = re.compile(r"\b(that|this|it|those|these|them)\s*\?$")
+
+
+def _leans_on(sentences: tuple[Sentence, ...], earlier: int, later: int, cue_turns: bool) -> bool:
+    """Whether the question at `later` may lean on the sentences from `earlier` on: within
+    one turn; and in timed words (no cues), also across the pauses that cut one voice's
+    stretches, since a speaker hesitates before a question as long as speakers take turns
+    ("My niece sent me an article about the fibrin injection. <0.7 s> Have you looked at
+    whether I could have that?"): a question that ends on a word pointing back to what was
+    said ("...for that?"), which has no topic of its own, across one pause, after a stretch
+    that sounds like the asker telling their own story (more "I"/"my" than "you"/"your",
+    and no number: "My five-year reoperation rate is about 4 percent. <1 s> Do you ever
+    talk people out of it?" is the surgeon's reply, then the next question).
+    One with its own topic ("How many fusions do you do a year?") stands alone, and so does
+    a question after a stretch spoken to the listener ("...you are improving. <1 s> Do I
+    need another MRI to check on it?"): across a pause, that is as likely the other voice."""
+    first, last = sentences[earlier], sentences[later]
+    if first.turn == last.turn:
+        return True
+    if (cue_turns or last.turn - first.turn != 1 or _POINTS_BACK.search(last.norm) is None
+            or any(s.speaker != last.speaker for s in sentences[earlier:later + 1])):
+        return False
+    told = " ".join(s.norm for s in sentences if s.turn == first.turn)
+    return speaks_for_self(told) and not re.search(r"\d", told)
+
+
+def _candidates(sentences: tuple[Sentence, ...], side: list[str | None],
+                cue_turns: bool = False) -> list[_Candidate]:
     found = []
     for index, sentence in enumerate(sentences):
         if side[index] == PRACTICE:
@@ -161,9 +188,10 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None]) -> list
         following = index + 1
         # A pair only where one half is question-shaped: a question cut in two, or a short
         # question leaning on the sentence before it (fewer texts to embed in a long visit).
-        if (following < len(sentences) and sentences[following].turn == sentence.turn
-                and side[following] != PRACTICE
-                and (asks or looks_like_question(sentences[following].norm))):
+        if (following < len(sentences) and side[following] != PRACTICE
+                and ((asks and sentences[following].turn == sentence.turn)
+                     or (looks_like_question(sentences[following].norm)
+                         and _leans_on(sentences, index, following, cue_turns)))):
             text = f"{sentence.norm} {sentences[following].norm}"
             # The statement after a question may be the reply, cut in fast ("Have to get
             # redone? My five-year revision rate is about 7 percent."): only one with no
@@ -174,9 +202,9 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None]) -> list
         # Three, where the third is a question leaning on the two before it ("So say I wait
         # six months anyway. Try the therapy. What's the chance I'm left with damage?").
         last = index + 2
-        if (last < len(sentences) and sentences[last].turn == sentence.turn
-                and side[following] != PRACTICE and side[last] != PRACTICE
-                and sentences[last].norm.endswith("?")):
+        if (last < len(sentences) and side[following] != PRACTICE and side[last] != PRACTICE
+                and sentences[last].norm.endswith("?")
+                and _leans_on(sentences, index, last, cue_turns)):
             found.append(_Candidate(index, last, " ".join(
                 s.norm for s in sentences[index:last + 1])))
     return found
@@ -194,9 +222,11 @@ def similarities(texts: list[str], wordings: list[str], embedder) -> np.ndarray:
 
 def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
                  targets: list[Target], settings: AnalyzerSettings, embedder=None,
-                 ) -> dict[str, list[Asking]]:
-    """Every asking of every target (look-alikes excluded), in order, none overlapping."""
-    candidates = _candidates(sentences, side)
+                 cue_turns: bool = False) -> dict[str, list[Asking]]:
+    """Every asking of every target (look-alikes excluded), in order, none overlapping.
+    `cue_turns`: each sentence's turn is a subtitle cue (one speaker's turn), not a stretch
+    of timed words between pauses."""
+    candidates = _candidates(sentences, side, cue_turns)
     wordings = [w for t in targets for w in t.wordings]
     owner = np.array([n for n, t in enumerate(targets) for _ in t.wordings])
     scores = similarities([c.text for c in candidates], wordings, embedder)

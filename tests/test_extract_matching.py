@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 from extract.analyze import analyze
-from extract.asking import looks_like_question
+from extract.asking import _leans_on, looks_like_question
 from extract.findings import Findings
+from extract.sentences import split_sentences
+from extract.transcript import Segment, Transcript, Word
 from extract.turns import person, sounds_like_patient
 from testkit.corpus import script_transcript
 
@@ -289,3 +291,51 @@ def test_a_refusal_to_give_percentages_or_figures_is_a_deflection(run, refusal):
     q5 = run(f"PATIENT: {Q5}", f"SURGEON: {refusal} Some people get worse, some don't.",
              ).question("Q5")
     assert q5.status == "unanswered" and refusal.lower().rstrip(".") in q5.evidence.lower()
+
+
+# --- Timed words: a hesitation before a question is a pause like a change of speaker --------
+
+def _spoken(*sentences: tuple[float, str]) -> Transcript:
+    """Timed words in one segment, no speakers: each sentence after the silence given (s)."""
+    words, cursor = [], 0.5
+    for pause, sentence in sentences:
+        cursor += pause
+        for word in sentence.split():
+            words.append(Word(round(cursor, 2), round(cursor + 0.3, 2), word, 0.95))
+            cursor += 0.36
+    return Transcript(engine="import:test", model="none", language="en",
+                      duration_s=round(cursor, 2), segments=(Segment(
+                          start=words[0].start, end=words[-1].end,
+                          text=" ".join(w.text for w in words), words=tuple(words)),))
+
+
+@pytest.mark.parametrize("hesitation_s", [0.3, 0.8])
+def test_a_question_pointing_back_across_a_hesitation_asks_about_what_came_before(
+        nlp, question_set, embedder, hesitation_s):
+    # The daughter hesitates as long as speakers take turns (0.6 s and more) before the
+    # question whose topic is only in her previous sentence.
+    findings = analyze(_spoken(
+        (0.0, "I've been reading about a biologic option, a fibrin sealant in the disc wall."),
+        (hesitation_s, "Did you consider whether Mom could be a candidate for that?"),
+        (1.2, "I haven't looked into that, and I'm not going to."),
+    ), question_set, nlp, embedder=embedder)
+    q3 = findings.question("Q3")
+    assert q3.status == "unanswered" and "fibrin" in q3.asked.text
+
+
+def test_a_stretch_with_a_number_or_spoken_to_the_listener_is_not_leant_on(nlp):
+    # Across a pause, "...it?" leans only on a stretch that sounds like the asker's own story:
+    # one with a number is the surgeon's reply ("My ... rate is about 4 percent"), and one
+    # in the second person is the surgeon explaining.
+    sentences = split_sentences(_spoken(
+        (0.0, "My five-year reoperation rate for single-level fusion is about 4 percent."),
+        (1.0, "Do you ever talk people out of it?"),
+        (1.0, "Your MRI shows narrowing, and you are improving."),
+        (1.0, "Do I need another MRI to check on it?"),
+        (1.0, "My niece sent me an article about the fibrin injection."),
+        (1.0, "Have you looked at whether I could have that?"),
+    ), nlp)
+    assert [s.turn for s in sentences] == [0, 1, 2, 3, 4, 5]
+    assert [_leans_on(sentences, n, n + 1, cue_turns=False) for n in (0, 2, 4)] == [
+        False, False, True]
+    assert not _leans_on(sentences, 4, 5, cue_turns=True)  # cues are turns: never across
