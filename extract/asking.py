@@ -34,7 +34,7 @@ from extract.lexicon import Terms, words
 from extract.normalize import normalize
 from extract.sentences import Sentence, plain
 from extract.settings import AnalyzerSettings
-from extract.turns import PATIENT, PRACTICE, speaks_for_self
+from extract.turns import PATIENT, PRACTICE, SHORT_TURN_WORDS, speaks_for_self
 
 LOOK_ALIKE = "look-alike"  # the target id of the question set's look-alike wordings
 _QUESTION_START = re.compile(
@@ -174,6 +174,20 @@ def _leans_on(sentences: tuple[Sentence, ...], earlier: int, later: int, cue_tur
     return speaks_for_self(told) and not re.search(r"\d", told)
 
 
+def _finished_across(sentences: tuple[Sentence, ...], index: int, cue_turns: bool) -> bool:
+    """Whether the question at `index` is finished, across one pause, by the fragment after it
+    ("First, what exactly is it? <0.8 s> On the MRI."): timed words only, the question ends
+    on a word pointing back, and the fragment is no longer than a back-channel and asks
+    nothing. A short reply cut in after the pause ("Not for you.") may be taken in too; as
+    for any statement after a question, only one without a number finishes it (below)."""
+    question, fragment = sentences[index], sentences[index + 1]
+    return (not cue_turns and fragment.turn - question.turn == 1
+            and fragment.speaker == question.speaker
+            and _POINTS_BACK.search(question.norm) is not None
+            and len(fragment.norm.split()) <= SHORT_TURN_WORDS
+            and not fragment.norm.endswith("?"))
+
+
 def _candidates(sentences: tuple[Sentence, ...], side: list[str | None],
                 cue_turns: bool = False) -> list[_Candidate]:
     found = []
@@ -189,7 +203,8 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None],
         # A pair only where one half is question-shaped: a question cut in two, or a short
         # question leaning on the sentence before it (fewer texts to embed in a long visit).
         if (following < len(sentences) and side[following] != PRACTICE
-                and ((asks and sentences[following].turn == sentence.turn)
+                and ((asks and (sentences[following].turn == sentence.turn
+                                or _finished_across(sentences, index, cue_turns)))
                      or (looks_like_question(sentences[following].norm)
                          and _leans_on(sentences, index, following, cue_turns)))):
             text = f"{sentence.norm} {sentences[following].norm}"

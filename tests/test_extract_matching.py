@@ -339,3 +339,16 @@ def test_a_stretch_with_a_number_or_spoken_to_the_listener_is_not_leant_on(nlp):
     assert [_leans_on(sentences, n, n + 1, cue_turns=False) for n in (0, 2, 4)] == [
         False, False, True]
     assert not _leans_on(sentences, 4, 5, cue_turns=True)  # cues are turns: never across
+
+
+@pytest.mark.parametrize("hesitation_s", [0.3, 0.8])
+def test_a_question_finished_by_a_fragment_after_a_hesitation_asks(
+        nlp, question_set, embedder, hesitation_s):
+    # "it" is named only after the pause: the two stretches are one asking of Q1.
+    findings = analyze(_spoken(
+        (0.0, "First, what exactly is it?"),
+        (hesitation_s, "On the MRI."),
+        (1.3, "At L3-L4 there's narrowing of the canal, stenosis, from a synovial cyst."),
+    ), question_set, nlp, embedder=embedder)
+    q1 = findings.question("Q1")
+    assert q1.status != "not_asked" and "MRI" in q1.asked.text
