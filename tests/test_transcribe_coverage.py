@@ -12,8 +12,9 @@ import pytest
 from rapidfuzz import utils
 
 from extract.transcript import Segment, Word
-from recorder.transcription.coverage import (MAX_WORD_S, MIN_LOST_S, MIN_WORDS_PER_S,
-                                             SPARSE_MIN_S, guarded, lost_speech)
+from recorder.transcription.coverage import (MAX_WORD_S, MIN_LOST_S, MIN_RETRY_WORDS_PER_S,
+                                             MIN_WORDS_PER_S, SPARSE_MIN_S, guarded,
+                                             lost_speech)
 from recorder.transcription.engines import TranscribeSettings, transcribe
 from recorder.transcription.windows import Window
 from testkit.speech import speak
@@ -218,6 +219,57 @@ def test_a_shorter_context_is_tried_when_the_first_retry_hears_nothing():
     result = guarded(audio, [_segment(_words(0, 5))], picky,
                      speech=lambda _: [(0.0, 2.0), (8.1, 9.4)])
     assert [s.text for s in result][-1] == "finally heard"
+    assert not any(not s.text for s in result)
+
+
+def test_one_word_written_for_seconds_of_speech_is_kept_and_the_stretch_marked_unclear():
+    """Issue 12: a retry writing one word for 3 s of speech must not count as covering it."""
+    audio = _timeline(20)
+    first = [_segment(_words(0, 5))]
+    speech = lambda _: [(0.0, 2.0), (8.0, 11.0)]
+    one_word = [(8.6, 10.0, "Hylring")]  # alone its reach covers all but 0.7 s of the speech
+    assert 1 < MIN_RETRY_WORDS_PER_S * 3.0  # one word is too few for 3 s at the floor
+    decode = FakeDecoder(20, one_word)
+    result = guarded(audio, first, decode, speech=speech)
+    assert len(decode.clips) == 2  # the shorter context was tried too, and heard no more
+    assert [w.text for s in result for w in s.words][-1] == "Hylring"  # the word stays
+    unclear = [s for s in result if not s.text]
+    assert [(s.start, s.end) for s in unclear] == [(8.0, 11.0)]  # and the whole stretch is
+    assert unclear[0].low_confidence                             # to be listened to
+
+
+def test_a_retry_with_enough_words_for_the_speech_is_trusted_without_a_mark():
+    audio = _timeline(20)
+    first = [_segment(_words(0, 5))]
+    enough = int(MIN_RETRY_WORDS_PER_S * 3.0) + 1  # words over 8.0-11.0 s, just over the floor
+    step = 2.6 / enough
+    script = [(round(8.1 + i * step, 2), round(8.1 + i * step + step * 0.8, 2), f"said{i}")
+              for i in range(enough)]
+    decode = FakeDecoder(20, script)
+    result = guarded(audio, first, decode, speech=lambda _: [(0.0, 2.0), (8.0, 11.0)])
+    assert len(decode.clips) == 1  # believed at the first retry
+    assert not any(not s.text for s in result)
+    assert [w.text for s in result for w in s.words][5:] == [t for _, _, t in script]
+
+
+def test_of_two_hearings_of_a_stretch_the_one_with_more_words_is_kept():
+    audio = _timeline(20)
+    first = [_segment(_words(0, 5))]
+    sentence = [(8.1, 8.5, "it"), (8.6, 8.9, "is"), (9.0, 9.5, "not"), (9.6, 10.1, "urgent"),
+                (10.2, 10.9, "today")]
+    decode = FakeDecoder(20, sentence)
+
+    def garbled_with_context(clip):  # with context, one wrong word over the sentence
+        if len(clip) / SAMPLE_RATE > 3.5:
+            offset = float(clip[0])
+            return [_segment([Word(start=round(8.6 - offset, 2), end=round(10.0 - offset, 2),
+                                   text="its", probability=0.3)])]
+        return decode(clip)
+
+    result = guarded(audio, first, garbled_with_context,
+                     speech=lambda _: [(0.0, 2.0), (8.0, 11.0)])
+    assert [w.text for s in result for w in s.words][5:] == ["it", "is", "not", "urgent",
+                                                            "today"]
     assert not any(not s.text for s in result)
 
 

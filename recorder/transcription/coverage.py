@@ -8,10 +8,14 @@ speech that voice activity detection hears with the words Whisper wrote:
 1. every stretch of speech of MIN_LOST_S or more that no word covers, and every stretch of
    speech with far fewer words than its length holds, is decoded again on its own, without
    the vocabulary (the vocabulary is what makes base skip), with some context around it;
-2. what is still not covered is decoded once more with a shorter context;
-3. what is still not covered after that is kept as a segment with no text and
-   `low_confidence`, which the text outputs show as "[unclear speech]": something was said
-   there that could not be transcribed, and the patient should listen to it.
+2. a retry is trusted only when it covers the stretch with a plausible number of words
+   (MIN_RETRY_WORDS_PER_S): one word written for seconds of speech would otherwise count
+   as covering all of it. Otherwise the stretch is decoded once more with a shorter
+   context, and the hearing with more words is kept, filled in by the other's;
+3. speech still not covered after that, or a whole stretch whose words stay too few, is
+   marked by a segment with no text and `low_confidence`, which the text outputs show as
+   "[unclear speech]": something was said there that could not be transcribed, and the
+   patient should listen to it. The few words a retry did write are kept beside it.
 
 Words found by a retry are kept only where no word was, and merged in time order. Only
 speech that voice activity detection hears is ever retried: silence gives no words.
@@ -51,6 +55,14 @@ SPARSE_MIN_S = 4.0
 # whole sentence; the second retry gives it the stretch alone, padded a little.
 RETRY_CONTEXT_S = 2.0
 SHORT_CONTEXT_S = 0.2
+# A retry's words must number at least this many per second of the stretch's speech to be
+# taken as what was said there. Chosen on 304 retried stretches (6 corpus consultations,
+# espeak-ng and flite; stretches the guard met, stretches made by removing first-pass words,
+# and stretches reversed or buried in noise): retries that wrote most of what was said
+# there wrote 1.3 words a second or more (5th percentile 1.8), the six that wrote under half
+# 0 to 0.8 (one: 1.35); 0.8-1.4 makes no error on them, and leaving out either voice set or
+# any one consultation picks 1.0-1.5 and misses 1 of 6 (README, Transcription benchmark).
+MIN_RETRY_WORDS_PER_S = 1.1
 # Voice activity detection for the bookkeeping: tighter than the decoder's own (no padding,
 # shorter pauses split), since here it measures speech rather than cutting audio.
 VAD_MIN_SILENCE_MS = 300
@@ -158,10 +170,16 @@ def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
            taken: list[Word]) -> list[Segment]:
     """`lost` decoded again with `context_s` of audio either side; only the words that fall
     inside it and away from the words already there."""
-    duration_s = len(audio) / SAMPLE_RATE
     start = max(0.0, lost.start - context_s)
-    end = min(duration_s, lost.end + context_s)
+    end = min(len(audio) / SAMPLE_RATE, lost.end + context_s)
     clip = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+    return _new_words([_shift(segment, start) for segment in decode(clip)], lost, taken,
+                      len(audio) / SAMPLE_RATE)
+
+
+def _new_words(found: Iterable[Segment], lost: Lost, taken: list[Word],
+               duration_s: float) -> list[Segment]:
+    """The parts of `found` (times in the audio) inside `lost` and away from `taken`."""
     length = _frames(duration_s) + 1
     covered = _mask(_word_spans(taken), length)
 
@@ -171,13 +189,29 @@ def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
             min(length - 1, max(0, _frames(middle)))]
 
     kept = []
-    for segment in decode(clip):
-        part = _kept_part(_shift(segment, start), new)
+    for segment in found:
+        part = _kept_part(segment, new)
         if part is not None:
             # Timed by its words: the segment Whisper gave may start in the context, well
             # before them, and would then sort ahead of words said before it.
             kept.append(replace(part, start=part.words[0].start, end=part.words[-1].end))
     return kept
+
+
+def plausible(words: int, lost: Lost) -> bool:
+    """Whether `words` written for `lost` can be what was said in its seconds of speech."""
+    return words >= MIN_RETRY_WORDS_PER_S * lost.speech_s
+
+
+def _merged(hearings: list[list[Segment]], lost: Lost, taken: list[Word],
+            duration_s: float) -> list[Segment]:
+    """The hearing of `lost` with the most words, filled in where it wrote nothing by the
+    others' words."""
+    ranked = sorted(hearings, key=lambda found: -len(_words_of(found)))  # stable: earlier first
+    merged: list[Segment] = []
+    for found in ranked:
+        merged += _new_words(found, lost, taken + _words_of(merged), duration_s)
+    return merged
 
 
 def _unclear(start: float, end: float) -> Segment:
@@ -194,6 +228,26 @@ def _replace_sparse(segments: list[Segment], lost: Lost, found: list[Segment]) -
     kept = [part for part in (_kept_part(s, outside) if s.words else s for s in segments)
             if part is not None]
     return kept + found
+
+
+def _heard_again(audio: np.ndarray, lost: Lost, spans: list[Span], result: list[Segment],
+                 decode: Decode) -> list[Segment]:
+    """What to add to `result` for `lost`, speech no word covers: the retries' words, and
+    unclear marks where they do not plausibly account for the speech."""
+    duration_s = len(audio) / SAMPLE_RATE
+    taken = _words_of(result)
+    hearings: list[list[Segment]] = []
+    for context_s in (RETRY_CONTEXT_S, SHORT_CONTEXT_S):
+        hearings.append(_retry(audio, lost, context_s, decode, taken))
+        found = _merged(hearings, lost, taken, duration_s)
+        still = [l for l in lost_speech(spans, taken + _words_of(found), duration_s)
+                 if l.start < lost.end and lost.start < l.end and not l.sparse]
+        enough = plausible(len(_words_of(found)), lost)
+        if enough and not still:
+            return found
+    if not enough:  # too few words for the speech: all of it should be listened to
+        return found + [_unclear(lost.start, lost.end)]
+    return found + [_unclear(l.start, l.end) for l in still]
 
 
 def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
@@ -213,12 +267,5 @@ def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
             if len(_words_of(found)) > lost.words:
                 result = _replace_sparse(result, lost, found)
             continue
-        for context_s in (RETRY_CONTEXT_S, SHORT_CONTEXT_S):
-            result += _retry(audio, lost, context_s, decode, _words_of(result))
-            still = [l for l in lost_speech(spans, _words_of(result), duration_s)
-                     if l.start < lost.end and lost.start < l.end and not l.sparse]
-            if not still:
-                break
-        else:
-            result += [_unclear(l.start, l.end) for l in still]
+        result += _heard_again(audio, lost, spans, result, decode)
     return sorted(result, key=lambda s: (s.start, s.end))
