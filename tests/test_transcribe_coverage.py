@@ -227,15 +227,25 @@ def test_one_word_written_for_seconds_of_speech_is_kept_and_the_stretch_marked_u
     audio = _timeline(20)
     first = [_segment(_words(0, 5))]
     speech = lambda _: [(0.0, 2.0), (8.0, 11.0)]
-    one_word = [(8.6, 10.0, "Hylring")]  # alone its reach covers all but 0.7 s of the speech
+    one_word = [(8.8, 10.0, "Hylring")]  # alone it covers all but 0.5 s and 0.7 s of speech
     assert 1 < MIN_RETRY_WORDS_PER_S * 3.0  # one word is too few for 3 s at the floor
     decode = FakeDecoder(20, one_word)
     result = guarded(audio, first, decode, speech=speech)
     assert len(decode.clips) == 2  # the shorter context was tried too, and heard no more
     assert [w.text for s in result for w in s.words][-1] == "Hylring"  # the word stays
+    # ...and the speech around it is to be listened to: before it, and after it.
     unclear = [s for s in result if not s.text]
-    assert [(s.start, s.end) for s in unclear] == [(8.0, 11.0)]  # and the whole stretch is
-    assert unclear[0].low_confidence                             # to be listened to
+    assert [(s.start, s.end) for s in unclear] == [(8.0, 8.5), (10.3, 11.0)]
+    assert all(s.low_confidence for s in unclear)
+
+
+def test_a_word_stretched_over_a_whole_stretch_still_leaves_it_marked_unclear():
+    audio = _timeline(20)
+    decode = FakeDecoder(20, [(8.0, 9.4, "and")])  # one word said to last the whole 1.4 s
+    result = guarded(audio, [_segment(_words(0, 5))], decode,
+                     speech=lambda _: [(0.0, 2.0), (8.0, 9.4)])
+    assert [w.text for s in result for w in s.words][-1] == "and"
+    assert [(s.start, s.end) for s in result if not s.text] == [(8.0, 9.4)]
 
 
 def test_a_retry_with_enough_words_for_the_speech_is_trusted_without_a_mark():

@@ -12,10 +12,11 @@ speech that voice activity detection hears with the words Whisper wrote:
    (MIN_RETRY_WORDS_PER_S): one word written for seconds of speech would otherwise count
    as covering all of it. Otherwise the stretch is decoded once more with a shorter
    context, and the hearing with more words is kept, filled in by the other's;
-3. speech still not covered after that, or a whole stretch whose words stay too few, is
-   marked by a segment with no text and `low_confidence`, which the text outputs show as
-   "[unclear speech]": something was said there that could not be transcribed, and the
-   patient should listen to it. The few words a retry did write are kept beside it.
+3. speech still not covered after that, or, where the words stay too few, any of the
+   stretch's speech that no word covers (all of it, if they seem to), is marked by a segment with no text and
+   `low_confidence`, which the text outputs show as "[unclear speech]": something was said
+   there that could not be transcribed, and the patient should listen to it. The few
+   words a retry did write are kept beside it.
 
 Words found by a retry are kept only where no word was, and merged in time order. Only
 speech that voice activity detection hears is ever retried: silence gives no words.
@@ -56,18 +57,22 @@ SPARSE_MIN_S = 4.0
 RETRY_CONTEXT_S = 2.0
 SHORT_CONTEXT_S = 0.2
 # A retry's words must number at least this many per second of the stretch's speech to be
-# taken as what was said there. Chosen on 304 retried stretches (6 corpus consultations,
+# taken as what was said there. Chosen on 309 retried stretches (6 corpus consultations,
 # espeak-ng and flite; stretches the guard met, stretches made by removing first-pass words,
 # and stretches reversed or buried in noise): retries that wrote most of what was said
-# there wrote 1.3 words a second or more (5th percentile 1.8), the six that wrote under half
-# 0 to 0.8 (one: 1.35); 0.8-1.4 makes no error on them, and leaving out either voice set or
-# any one consultation picks 1.0-1.5 and misses 1 of 6 (README, Transcription benchmark).
+# there wrote 1.3 words a second or more (5th percentile 1.8), the seven that wrote under
+# half 0 to 0.8 (one: 1.35); 0.8-1.4 makes one error on them, and leaving out either voice
+# set or any one consultation picks 1.0-1.5 and misses 1 of 7 (README, Transcription
+# benchmark).
 MIN_RETRY_WORDS_PER_S = 1.1
 # Voice activity detection for the bookkeeping: tighter than the decoder's own (no padding,
 # shorter pauses split), since here it measures speech rather than cutting audio.
 VAD_MIN_SILENCE_MS = 300
 VAD_SPEECH_PAD_MS = 0
 UNCLEAR_CONFIDENCE = 0.0  # a segment marking speech that could not be transcribed
+# In a stretch whose retries wrote too few words, speech this long that no word covers is
+# marked unclear: a short word lasts 0.3 s or more.
+MIN_UNHEARD_S = 0.3
 
 Span = tuple[float, float]  # (start, end) seconds in the audio given
 Decode = Callable[[np.ndarray], Iterable[Segment]]  # samples -> segments, times in them
@@ -119,6 +124,19 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
+def _uncovered(is_speech: np.ndarray, covered: np.ndarray, min_s: float) -> list[Lost]:
+    """The runs of frames `covered` leaves out that hold `min_s` of speech or more, each cut
+    to its first and last frame of speech."""
+    found = []
+    for first, last in _runs(~covered):
+        speech_frames = np.flatnonzero(is_speech[first:last])
+        if len(speech_frames) * FRAME_S >= min_s - FRAME_S / 2:
+            found.append(Lost(round((first + speech_frames[0]) * FRAME_S, 2),
+                              round((first + speech_frames[-1] + 1) * FRAME_S, 2),
+                              round(len(speech_frames) * FRAME_S, 2), 0))
+    return found
+
+
 def lost_speech(speech: list[Span], words: list[Word], duration_s: float) -> list[Lost]:
     """The stretches of `speech` that `words` do not account for, in time order.
 
@@ -126,22 +144,23 @@ def lost_speech(speech: list[Span], words: list[Word], duration_s: float) -> lis
     of speech of SPARSE_MIN_S or more holding fewer than MIN_WORDS_PER_S words a second.
     """
     length = _frames(duration_s) + 1
-    is_speech = _mask(speech, length)
-    covered = _mask(_word_spans(words), length)
+    found = _uncovered(_mask(speech, length), _mask(_word_spans(words), length), MIN_LOST_S)
     middles = np.array([(w.start + w.end) / 2 for w in words])
-    found = []
-    for first, last in _runs(~covered):
-        speech_frames = np.flatnonzero(is_speech[first:last])
-        if len(speech_frames) * FRAME_S >= MIN_LOST_S - FRAME_S / 2:
-            found.append(Lost(round((first + speech_frames[0]) * FRAME_S, 2),
-                              round((first + speech_frames[-1] + 1) * FRAME_S, 2),
-                              round(len(speech_frames) * FRAME_S, 2), 0))
     for start, end in speech:
         inside = int(np.sum((middles >= start) & (middles <= end))) if len(middles) else 0
         if (end - start >= SPARSE_MIN_S and inside < MIN_WORDS_PER_S * (end - start)
                 and inside > 0 and not any(l.start < end and start < l.end for l in found)):
             found.append(Lost(round(start, 2), round(end, 2), round(end - start, 2), inside))
     return sorted(found, key=lambda lost: lost.start)
+
+
+def _unheard(speech: list[Span], lost: Lost, words: list[Word], duration_s: float) -> list[Lost]:
+    """The speech inside `lost` that no word of `words` covers: what is left to listen to
+    when the words are too few to be all that was said."""
+    length = _frames(duration_s) + 1
+    inside = _mask([(max(start, lost.start), min(end, lost.end)) for start, end in speech
+                    if start < lost.end and lost.start < end], length)
+    return _uncovered(inside, _mask(_word_spans(words), length), MIN_UNHEARD_S)
 
 
 def _words_of(segments: Iterable[Segment]) -> list[Word]:
@@ -245,8 +264,8 @@ def _heard_again(audio: np.ndarray, lost: Lost, spans: list[Span], result: list[
         enough = plausible(len(_words_of(found)), lost)
         if enough and not still:
             return found
-    if not enough:  # too few words for the speech: all of it should be listened to
-        return found + [_unclear(lost.start, lost.end)]
+    if not enough:  # too few words for the speech: what they leave should be listened to
+        still = _unheard(spans, lost, _words_of(found), duration_s) or [lost]
     return found + [_unclear(l.start, l.end) for l in still]
 
 
