@@ -12,11 +12,11 @@ speech that voice activity detection hears with the words Whisper wrote:
    (MIN_RETRY_WORDS_PER_S): one word written for seconds of speech would otherwise count
    as covering all of it. Otherwise the stretch is decoded once more with a shorter
    context, and the hearing with more words is kept, filled in by the other's;
-3. speech still not covered after that, or, where the words stay too few, any of the
-   stretch's speech that no word covers (all of it, if they seem to), is marked by a segment with no text and
+3. speech still not covered after that is marked by a segment with no text and
    `low_confidence`, which the text outputs show as "[unclear speech]": something was said
-   there that could not be transcribed, and the patient should listen to it. The few
-   words a retry did write are kept beside it.
+   there that could not be transcribed, and the patient should listen to it. Where the
+   words stay too few, they are kept, and the stretch's speech they do not cover (all of
+   it, if they seem to) is marked so too.
 
 Words found by a retry are kept only where no word was, and merged in time order. Only
 speech that voice activity detection hears is ever retried: silence gives no words.
