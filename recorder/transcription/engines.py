@@ -32,6 +32,7 @@ from recorder.transcription.models import (
     openai_checkpoint,
 )
 from recorder.transcription.coverage import SpeechSpans, guarded, silero_speech
+from recorder.transcription.memory import release_free_memory, return_large_blocks
 from recorder.transcription.windows import WINDOW_S, Partial, PartialKey, Window, cut_windows
 
 ENGINES = (FASTER_WHISPER, OPENAI_WHISPER)
@@ -136,6 +137,8 @@ class FasterWhisperEngine:
         self._model = WhisperModel(str(model_path), device="cpu", compute_type="int8",
                                    cpu_threads=threads // self.windows_at_once,
                                    num_workers=self.windows_at_once, local_files_only=True)
+        if self.windows_at_once > 1:
+            return_large_blocks()  # or two decoders' freed arrays pile up (memory.py)
         self._batched = None  # the batched pipeline, made on first use (it shares the model)
         self._batched_lock = threading.Lock()  # two windows at once must not make two
 
@@ -421,7 +424,9 @@ def heard_in_order(windows: Iterable[Window], engine: Engine, settings: Transcri
             del window  # the decoder holds the audio now, and lets it go when done
             if len(pending) == at_once:
                 start, end, decoding = pending.popleft()
-                yield HeardWindow(start, end, decoding.result())
+                segments = decoding.result()
+                release_free_memory()  # what that window's decoding freed (memory.py)
+                yield HeardWindow(start, end, segments)
         while pending:
             start, end, decoding = pending.popleft()
             yield HeardWindow(start, end, decoding.result())
