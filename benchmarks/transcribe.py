@@ -65,8 +65,10 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "before": ("before issue 12: hotwords, beam 5, 120 s windows, no guard",
                {"coverage_guard": False}),
     "no-hotwords": ("no vocabulary, no guard", {"coverage_guard": False, "vocabulary": ()}),
-    "default": ("the default now: coverage guard, beam 5, 120 s windows", {}),
-    "sequential": ("one window at a time, on every thread", {"parallel_windows": 1}),
+    "default": ("the default now: coverage guard, beam 5, 120 s windows, two windows at once "
+                "(the threads shared between them)", {}),
+    "sequential": ("the default before run 5: one window at a time, on every thread",
+                   {"parallel_windows": 1}),
     "2-windows": ("two windows decoded at once, the threads shared between them",
                   {"parallel_windows": 2}),
     "greedy": ("the default with beam 1; beam 5 on the guard's retry only",
@@ -84,8 +86,8 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "1-thread": ("the default on 1 thread", {"threads": 1}),
     "openai": ("openai-whisper base, the guard on", {"engine": "openai-whisper"}),
 }
-DEFAULT_CONFIGS = ("before", "default", "batched", "greedy", "window-60s", "window-240s",
-                   "1-thread", "no-hotwords")
+DEFAULT_CONFIGS = ("before", "default", "sequential", "batched", "greedy", "window-60s",
+                   "window-240s", "1-thread", "no-hotwords")
 
 
 @dataclass(frozen=True)

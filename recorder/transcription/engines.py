@@ -52,9 +52,9 @@ VAD_SPEECH_PAD_MS = 300  # keep this much audio around each detected stretch of 
 # Windows decoded at the same time, each by its own CTranslate2 worker on its share of the
 # threads (2 cores: 2 windows x 1 thread). One thread per decoder does the most audio per
 # CPU second, and two of them keep both cores busy; the cost is a second window of audio
-# (about 8 MB) and a second decoder's working memory, the weights being shared. One at a
-# time until measured on the long visit (README, Transcription benchmark).
-PARALLEL_WINDOWS = 1
+# (about 8 MB) and a second decoder's working memory, the weights being shared: 690 MB at
+# peak on the 37-minute visit, words lost as one at a time (README, Transcription benchmark).
+PARALLEL_WINDOWS = 2
 
 # Called with the seconds of audio done: first what an earlier, stopped run had finished
 # (0 on a fresh run), then as the work goes on.
