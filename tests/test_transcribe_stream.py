@@ -160,9 +160,12 @@ class CountingEngine:
                                      **options)
 
 
-def _three_minute_visit(folder: Path, sample_audio: np.ndarray) -> Path:
-    path = folder / "three-minutes.wav"
-    soundfile.write(path, np.concatenate([sample_audio, sample_audio[:60 * SAMPLE_RATE]]),
+def _three_window_visit(folder: Path, sample_audio: np.ndarray) -> Path:
+    """Three windows: with two decoded at once, the checkpoint of the first ones stays on
+    disk while the third is decoded (with two windows it lives for a moment only)."""
+    path = folder / "three-windows.wav"
+    soundfile.write(path, np.concatenate([sample_audio, sample_audio,
+                                          sample_audio[:60 * SAMPLE_RATE]]),
                     SAMPLE_RATE)
     return path
 
@@ -179,7 +182,7 @@ def test_a_stopped_transcription_carries_on_where_it_stopped(
         tmp_path, sample_audio, base_engine, settings, monkeypatch):
     from recorder.app.cli import main
 
-    audio = _three_minute_visit(tmp_path, sample_audio)
+    audio = _three_window_visit(tmp_path, sample_audio)
     folder = tmp_path / "visit"
     checkpoint = folder / "transcript.partial.json"
     log = tmp_path / "first-run.log"
@@ -194,7 +197,7 @@ def test_a_stopped_transcription_carries_on_where_it_stopped(
         child.wait()
     assert not (folder / "transcript.json").exists()
     stopped = Partial.from_json(checkpoint.read_text())
-    total = len(sample_audio) + 60 * SAMPLE_RATE
+    total = 2 * len(sample_audio) + 60 * SAMPLE_RATE
     assert 0 < stopped.done_samples < total
 
     counting = CountingEngine(base_engine)
