@@ -99,7 +99,8 @@ def real_time_run(engine, settings, question_set, nlp):
         latencies[qid] = (None if asked_at is None else asked_at - turns[index]["end"],
                           None if settled_at is None else settled_at - turns[index + 1]["end"],
                           seen[qid][-1][0] if seen.get(qid) else "never")
-    return dict(latencies=latencies, cpu_pct=100 * cpu / wall / 2, late_blocks=late_blocks,
+    return dict(latencies=latencies, changes=seen, cpu_pct=100 * cpu / wall / 2,
+                late_blocks=late_blocks,
                 max_feed_ms=1000 * max(feed_costs), stop_s=stop_s, transcript=transcript,
                 verdict=findings.verdict, audio_s=len(audio) / SAMPLE_RATE, wall_s=wall)
 
@@ -196,6 +197,11 @@ def real_time_and_stop(engine, settings, question_set, nlp) -> None:
         def show(value):
             return "never" if value is None else f"{value:.1f} s"
         print(f"| {qid} | {show(asked)} | {show(settled)} | {state} |")
+    print("\nEvery state the checklist showed, seconds into the visit (a question that settles"
+          " late shows here whether it passed through a wrong state):\n")
+    for qid, changes in run["changes"].items():
+        print(f"- {qid}: " + " -> ".join(f"{state} ({at:.1f} s)" for state, at in changes))
+    print()
     asked = [a for a, _, _ in run["latencies"].values() if a is not None]
     settled = [s for _, s, _ in run["latencies"].values() if s is not None]
     print("\n| measure | value |\n| --- | --- |")
