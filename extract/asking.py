@@ -37,14 +37,15 @@ from extract.settings import AnalyzerSettings
 from extract.turns import PATIENT, PRACTICE, SHORT_TURN_WORDS, speaks_for_self
 
 LOOK_ALIKE = "look-alike"  # the target id of the question set's look-alike wordings
+_WH_WORDS = r"what|which|how|whether|why|when|where|who"
+_AUXILIARIES = r"is|are|do|does|did|can|could|would|will|should|have|has|am"
+_FIRST_WORDS = r"^(?:[\w'-]+,? ){0,8}?"  # up to eight words before the question word
 _QUESTION_START = re.compile(
-    r"^(?:[\w'-]+,? ){0,8}?(?:what|what's|whats|which|how|whether|why|when|where|who|is|are|do|"
-    r"does|did|can|could|would|will|should|have|has|am)\b")
+    rf"{_FIRST_WORDS}(?:what's|whats|{_WH_WORDS}|{_AUXILIARIES})\b")
 # Without final punctuation, an auxiliary among the first words ("prp is one people try")
 # makes a statement look like a question as readily as it marks one ("is it..."): only a
 # question word at the start, a question form or a reported question marks a question.
-_WH_START = re.compile(
-    r"^(?:[\w'-]+,? ){0,8}?(?:what|what's|whats|which|how|whether|why|when|where|who)\b")
+_WH_START = re.compile(rf"{_FIRST_WORDS}(?:what's|whats|{_WH_WORDS})\b")
 _QUESTION_FORM = re.compile(
     r"\b(what's|whats|which|how|whether|am i|could i|can i|would i|"
     r"should i|do i|did you|have you|has he|has she|is there|are there|is it|does it|will i|"
@@ -65,8 +66,7 @@ _CLAUSE_BREAK = re.compile(r",? (?:and|or|but|plus) (?=(?:what|which|how|if|am|c
 # average", "..., who had the same tear") goes on with the statement.
 _RELATIVE = r"(?:which|who)(?= (?:is|was|are|were|means|meant|makes|made|has|had|puts|gives)\b)"
 _QUESTION_OPENING = re.compile(
-    rf"(?:^|[,;:] |\band |\bso |\bbut |\balso )(?!{_RELATIVE})(?:what|which|how|whether|why|"
-    r"when|where|who|is|are|do|does|did|can|could|would|will|should|have|has|am|if)\b")
+    rf"(?:^|[,;:] |\band |\bso |\bbut |\balso )(?!{_RELATIVE})(?:{_WH_WORDS}|{_AUXILIARIES}|if)\b")
 
 
 def _statement(text: str) -> bool:

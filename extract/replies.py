@@ -35,10 +35,10 @@ BACK_REFERENCE = re.compile(
 BACK_REFERENCE_SENTENCES = 3  # what follows words that point back is the answer they name
 # Words that name the question by its place: "your first question" is the prepared question
 # asked first in this visit, whatever the answer's words are closest to.
-ORDINAL_REFERENCE = re.compile(
-    r"\b(?:(?:your|the) (first|second|third|fourth|fifth) question|your (first|second|third|"
-    r"fourth|fifth) one)\b")
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
+_ORDINAL = "|".join(ORDINALS)
+ORDINAL_REFERENCE = re.compile(
+    rf"\b(?:(?:your|the) ({_ORDINAL}) question|your ({_ORDINAL}) one)\b")
 
 
 @dataclass(frozen=True)
