@@ -126,7 +126,7 @@ class _Analysis:
             side_by_label = sides(labels, askers)
             side = [side_by_label.get(label) for label in labels]
             askings = find_askings(sentences, side, list(compiled.targets), settings, embedder,
-                               cue_turns)
+                                   cue_turns)
         self.cue_turns = cue_turns
         if not self.labelled and cue_turns:
             asking_turns = {sentences[i].turn for found in askings.values() for a in found

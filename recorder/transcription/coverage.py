@@ -189,11 +189,12 @@ def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
            taken: list[Word]) -> list[Segment]:
     """`lost` decoded again with `context_s` of audio either side; only the words that fall
     inside it and away from the words already there."""
+    duration_s = len(audio) / SAMPLE_RATE
     start = max(0.0, lost.start - context_s)
-    end = min(len(audio) / SAMPLE_RATE, lost.end + context_s)
+    end = min(duration_s, lost.end + context_s)
     clip = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
     return _new_words([_shift(segment, start) for segment in decode(clip)], lost, taken,
-                      len(audio) / SAMPLE_RATE)
+                      duration_s)
 
 
 def _new_words(found: Iterable[Segment], lost: Lost, taken: list[Word],

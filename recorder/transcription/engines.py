@@ -417,19 +417,22 @@ def heard_in_order(windows: Iterable[Window], engine: Engine, settings: Transcri
     stoppable = _Stoppable(engine, stop)
     pending: deque[tuple[int, int, Future]] = deque()
     pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="window")
+
+    def oldest() -> HeardWindow:
+        start, end, decoding = pending.popleft()
+        segments = decoding.result()
+        release_free_memory()  # what that window's decoding freed (memory.py)
+        return HeardWindow(start, end, segments)
+
     try:
         for window in windows:
             pending.append((window.start_sample, window.end_sample,
                             pool.submit(heard, window.audio, stoppable, settings)))
             del window  # the decoder holds the audio now, and lets it go when done
             if len(pending) == at_once:
-                start, end, decoding = pending.popleft()
-                segments = decoding.result()
-                release_free_memory()  # what that window's decoding freed (memory.py)
-                yield HeardWindow(start, end, segments)
+                yield oldest()
         while pending:
-            start, end, decoding = pending.popleft()
-            yield HeardWindow(start, end, decoding.result())
+            yield oldest()
     finally:
         # Windows still pending (the run ends early) stop at their next segment, so no
         # decoder is still busy with this recording once the error reaches the caller.
