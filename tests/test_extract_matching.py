@@ -309,18 +309,29 @@ def _spoken(*sentences: tuple[float, str]) -> Transcript:
                           text=" ".join(w.text for w in words), words=tuple(words)),))
 
 
-@pytest.mark.parametrize("hesitation_s", [0.3, 0.8])
-def test_a_question_pointing_back_across_a_hesitation_asks_about_what_came_before(
-        nlp, question_set, embedder, hesitation_s):
+HESITATIONS = [
     # The daughter hesitates as long as speakers take turns (0.6 s and more) before the
     # question whose topic is only in her previous sentence.
-    findings = analyze(_spoken(
-        (0.0, "I've been reading about a biologic option, a fibrin sealant in the disc wall."),
-        (hesitation_s, "Did you consider whether Mom could be a candidate for that?"),
-        (1.2, "I haven't looked into that, and I'm not going to."),
-    ), question_set, nlp, embedder=embedder)
-    q3 = findings.question("Q3")
-    assert q3.status == "unanswered" and "fibrin" in q3.asked.text
+    pytest.param("I've been reading about a biologic option, a fibrin sealant in the disc wall.",
+                 "Did you consider whether Mom could be a candidate for that?",
+                 "I haven't looked into that, and I'm not going to.", "Q3", "unanswered",
+                 "fibrin", id="pointing-back"),
+    # "it" is named only after the pause: the two stretches are one asking of Q1.
+    pytest.param("First, what exactly is it?", "On the MRI.",
+                 "At L3-L4 there's narrowing of the canal, stenosis, from a synovial cyst.",
+                 "Q1", "answered", "MRI", id="finished-by-a-fragment"),
+]
+
+
+@pytest.mark.parametrize("hesitation_s", [0.3, 0.8])
+@pytest.mark.parametrize("before, after, reply, question, status, named", HESITATIONS)
+def test_an_asking_cut_by_a_hesitation_is_one_asking(
+        nlp, question_set, embedder, hesitation_s, before, after, reply, question, status,
+        named):
+    findings = analyze(_spoken((0.0, before), (hesitation_s, after), (1.2, reply)),
+                       question_set, nlp, embedder=embedder)
+    found = findings.question(question)
+    assert found.status == status and named in found.asked.text
 
 
 def test_a_stretch_with_a_number_or_spoken_to_the_listener_is_not_leant_on(nlp):
@@ -339,16 +350,3 @@ def test_a_stretch_with_a_number_or_spoken_to_the_listener_is_not_leant_on(nlp):
     assert [_leans_on(sentences, n, n + 1, cue_turns=False) for n in (0, 2, 4)] == [
         False, False, True]
     assert not _leans_on(sentences, 4, 5, cue_turns=True)  # cues are turns: never across
-
-
-@pytest.mark.parametrize("hesitation_s", [0.3, 0.8])
-def test_a_question_finished_by_a_fragment_after_a_hesitation_asks(
-        nlp, question_set, embedder, hesitation_s):
-    # "it" is named only after the pause: the two stretches are one asking of Q1.
-    findings = analyze(_spoken(
-        (0.0, "First, what exactly is it?"),
-        (hesitation_s, "On the MRI."),
-        (1.3, "At L3-L4 there's narrowing of the canal, stenosis, from a synovial cyst."),
-    ), question_set, nlp, embedder=embedder)
-    q1 = findings.question("Q1")
-    assert q1.status != "not_asked" and "MRI" in q1.asked.text
