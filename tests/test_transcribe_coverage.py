@@ -12,9 +12,9 @@ import pytest
 from rapidfuzz import utils
 
 from extract.transcript import Segment, Word
-from recorder.transcription.coverage import (MAX_WORD_S, MIN_LOST_S, MIN_RETRY_WORDS_PER_S,
-                                             MIN_WORDS_PER_S, SPARSE_MIN_S, guarded,
-                                             lost_speech)
+from recorder.transcription.coverage import (HELD_WORD_S, MAX_WORD_S, MIN_LOST_S,
+                                             MIN_RETRY_WORDS_PER_S, MIN_WORDS_PER_S,
+                                             SPARSE_MIN_S, guarded, lost_speech)
 from recorder.transcription.engines import TranscribeSettings, transcribe
 from recorder.transcription.windows import Window
 from testkit.speech import speak
@@ -143,10 +143,51 @@ def test_speech_without_words_for_a_second_is_lost_and_shorter_is_not():
     assert lost[0].words == 0
 
 
-def test_a_word_stretched_over_skipped_speech_does_not_cover_it():
+def test_a_word_stretched_over_skipped_speech_covers_only_its_two_ends():
+    # Said at its start ("and" then silence Whisper hid) or at its end (a 4.6 s "I'm" whose
+    # start was pulled back over two skipped sentences): the middle is speech to hear again.
     stretched = [Word(start=1.0, end=9.0, text="and", probability=0.5)]
     lost = lost_speech([(1.0, 9.0)], stretched, 10.0)
-    assert lost and lost[0].start == pytest.approx(1.0 + MAX_WORD_S + 0.3, abs=0.02)
+    assert [(l.start, l.end) for l in lost] == [
+        pytest.approx((1.0 + HELD_WORD_S + 0.3, 9.0 - HELD_WORD_S - 0.3), abs=0.02)]
+    assert lost_speech([(1.0, 1.0 + MAX_WORD_S)], [Word(start=1.0, end=1.0 + MAX_WORD_S,
+                                                        text="microdiscectomy",
+                                                        probability=0.9)], 10.0) == []
+
+
+def test_text_no_audio_holds_is_dropped_and_its_speech_heard_again():
+    audio = _timeline(20)
+    said = _words(0, 4)  # 0-1.5 s
+    held = Word(start=2.0, end=12.0, text="a" + "n" * 40, probability=0.95)
+    stacked = [Word(start=1.6, end=1.6, text=t, probability=0.3)
+               for t in ("sorry,", "I'm", "sorry,", "I'm", "pressed.")]
+    first = [_segment(said + stacked), _segment([held])]
+    decode = FakeDecoder(20, [(2.1, 2.5, "if"), (2.6, 3.0, "I"), (3.1, 3.6, "put"),
+                              (3.7, 4.0, "it"), (4.1, 4.5, "off")])
+    result = guarded(audio, first, decode, speech=lambda _: [(0.0, 1.6), (2.0, 4.6)])
+    assert [w.text for s in result for w in s.words] == [w.text for w in said] + [
+        "if", "I", "put", "it", "off"]
+    assert not any("nnnn" in s.text or "pressed" in s.text for s in result)
+    # One word at an instant, or a doubled letter, is ordinary speech and stays.
+    plain = [_segment([Word(start=1.0, end=1.0, text="worry", probability=0.2),
+                       Word(start=1.0, end=1.4, text="committee", probability=0.9)])]
+    assert guarded(audio, plain, FakeDecoder(20, []), speech=lambda _: []) == plain
+
+
+def test_words_heard_again_inside_a_segment_read_in_the_order_they_were_said():
+    audio = _timeline(20)
+    # Whisper's segment: 0-1.9 s, then a word stretched from 2 to 6 s over a skipped
+    # sentence, then words after it; the retry hears the skipped sentence in the middle.
+    before, after = _words(0, 5), _words(6, 3, text="after")
+    stretched = Word(start=2.0, end=6.0, text="I'm", probability=0.8)
+    first = [_segment(before + [stretched] + after)]
+    decode = FakeDecoder(20, [(3.1, 3.4, "next"), (3.5, 4.0, "question,"),
+                              (4.1, 4.6, "sorry")])
+    result = guarded(audio, first, decode, speech=lambda _: [(0.0, 7.0)])
+    assert [s.text for s in result] == [_segment(before + [stretched]).text,
+                                        "next question, sorry", _segment(after).text]
+    assert [w.start for s in result for w in s.words] == sorted(
+        w.start for s in result for w in s.words)
 
 
 def test_far_too_few_words_for_the_speech_is_lost_too():

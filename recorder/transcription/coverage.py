@@ -26,6 +26,8 @@ It works on segments, audio and a decode function, so any engine gets it.
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
@@ -43,9 +45,18 @@ MIN_LOST_S = 1.0
 # A word is taken to cover this much time either side of its own timing: Whisper's word
 # times jitter by a few tenths of a second around pauses.
 WORD_REACH_S = 0.3
-# ...and to cover at most this long itself: Whisper stretches a word's end over speech it
-# did not write down (a 10-second "and" has been seen), which must not count as covered.
+# A word lasting longer than this was stretched over speech Whisper did not write down (a
+# 10-second "and", a 4.6-second "I'm" over two sentences it skipped): the word itself sits
+# at one end or the other, so it covers only HELD_WORD_S at each end, never the middle.
 MAX_WORD_S = 1.5
+HELD_WORD_S = MAX_WORD_S / 2
+# Text Whisper writes with no audio under it, dropped before the guard looks (it would be
+# shown as said, and would cover speech that must be heard again): one letter held this
+# many times or more ("annnnnnnn...", timed over 20 s of skipped speech; no English word
+# has a letter three times in a row), and this many words or more stacked at one instant
+# (a repetition tacked onto a segment's end: "I'm sorry, I'm sorry, I'm pressed." in 0 s).
+HELD_LETTERS = 4
+STACKED_WORDS = 3
 # Far too few words for its length: conversational speech runs at 2-3 words a second and
 # even slow, deliberate speech above 1.5 (the sample visit's slowest voice: 2.3). A
 # stretch of speech of SPARSE_MIN_S or more with fewer words a second than this has lost
@@ -114,8 +125,16 @@ def _mask(spans: Iterable[Span], length: int) -> np.ndarray:
 
 
 def _word_spans(words: Iterable[Word]) -> list[Span]:
-    return [(w.start - WORD_REACH_S, min(w.end, w.start + MAX_WORD_S) + WORD_REACH_S)
-            for w in words]
+    """The time each word accounts for: itself and WORD_REACH_S either side; only its two
+    ends when it was stretched over more than MAX_WORD_S."""
+    spans = []
+    for w in words:
+        if w.end - w.start <= MAX_WORD_S:
+            spans.append((w.start - WORD_REACH_S, w.end + WORD_REACH_S))
+        else:
+            spans += [(w.start - WORD_REACH_S, w.start + HELD_WORD_S + WORD_REACH_S),
+                      (w.end - HELD_WORD_S - WORD_REACH_S, w.end + WORD_REACH_S)]
+    return spans
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -176,13 +195,62 @@ def _shift(segment: Segment, offset_s: float) -> Segment:
 
 def _kept_part(segment: Segment, keep: Callable[[Word], bool]) -> Segment | None:
     """`segment` cut down to the words `keep` accepts; None when none is left."""
-    words = tuple(w for w in segment.words if keep(w))
+    return _with_words(segment, tuple(w for w in segment.words if keep(w)))
+
+
+def _with_words(segment: Segment, words: tuple[Word, ...]) -> Segment | None:
+    """`segment` holding only `words` (some of its own, in order); None for none."""
     if not words:
         return None
     if len(words) == len(segment.words):
         return segment
     return replace(segment, start=words[0].start, end=words[-1].end, words=words,
                    text=join_words([w.text for w in words])[0])
+
+
+_HELD_LETTER = re.compile(r"([a-z])\1{%d,}" % (HELD_LETTERS - 1), re.IGNORECASE)
+
+
+def _phantoms(words: tuple[Word, ...]) -> set[int]:
+    """Indexes of the words no audio holds: a letter held HELD_LETTERS times, or a run of
+    STACKED_WORDS or more words at one instant."""
+    found = {i for i, w in enumerate(words) if _HELD_LETTER.search(w.text)}
+    instants = itertools.groupby(range(len(words)), key=lambda i: (
+        words[i].start if words[i].start == words[i].end else -1.0))
+    for instant, run in instants:
+        run = list(run)
+        if instant >= 0 and len(run) >= STACKED_WORDS:
+            found.update(run)
+    return found
+
+
+def heard(segments: Iterable[Segment]) -> list[Segment]:
+    """`segments` without the words Whisper wrote that no audio holds (`_phantoms`); a
+    segment left with no word goes too."""
+    kept = []
+    for segment in segments:
+        phantoms = _phantoms(segment.words)
+        part = _with_words(segment, tuple(w for i, w in enumerate(segment.words)
+                                          if i not in phantoms)) if phantoms else segment
+        if part is not None:
+            kept.append(part)
+    return kept
+
+
+def in_time_order(segments: list[Segment]) -> list[Segment]:
+    """`segments` sorted by time, each cut where words of another fall among its own, so
+    the text reads in the order it was said: a retry's words can sit inside a segment that
+    stretched a word over them."""
+    timed = sorted((w.start, index, position) for index, segment in enumerate(segments)
+                   for position, w in enumerate(segment.words))
+    pieces: list[tuple[int, list[Word]]] = []
+    for _, index, position in timed:
+        if not pieces or pieces[-1][0] != index:
+            pieces.append((index, []))
+        pieces[-1][1].append(segments[index].words[position])
+    cut = [_with_words(segments[index], tuple(words)) for index, words in pieces]
+    return sorted([s for s in cut if s is not None] + [s for s in segments if not s.words],
+                  key=lambda s: (s.start, s.end))
 
 
 def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
@@ -193,8 +261,8 @@ def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
     start = max(0.0, lost.start - context_s)
     end = min(duration_s, lost.end + context_s)
     clip = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
-    return _new_words([_shift(segment, start) for segment in decode(clip)], lost, taken,
-                      duration_s)
+    return _new_words([_shift(segment, start) for segment in heard(decode(clip))], lost,
+                      taken, duration_s)
 
 
 def _new_words(found: Iterable[Segment], lost: Lost, taken: list[Word],
@@ -275,10 +343,10 @@ def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
     """`segments` (decoded from `audio`, times in it) with the speech they missed decoded
     again by `decode` and merged in time order; what stays missed is an unclear segment."""
     duration_s = len(audio) / SAMPLE_RATE
+    result = heard(segments)
     spans = speech(audio)
     if not spans:
-        return segments
-    result = list(segments)
+        return result
     for lost in lost_speech(spans, _words_of(result), duration_s):
         if lost.sparse:
             taken = [w for w in _words_of(result)
@@ -288,4 +356,4 @@ def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
                 result = _replace_sparse(result, lost, found)
             continue
         result += _heard_again(audio, lost, spans, result, decode)
-    return sorted(result, key=lambda s: (s.start, s.end))
+    return in_time_order(result)
