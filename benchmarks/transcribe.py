@@ -15,7 +15,8 @@ Recordings (all rendered or read at run time; nothing is downloaded):
   Its speed, CPU time and memory are the long-visit figures; each consultation's share of
   the transcript (by word times) is also scored on its own.
 
-Scores, with Whisper's English text normalizer on both sides: WER split into
+Scores, with Whisper's English text normalizer on both sides (a dash between two numbers
+read as "to" first: "50-60%" is "50 to 60%"): WER split into
 substitutions, deletions and insertions (jiwer's alignment), the longest run of reference
 speech lost (consecutive deleted reference words, in seconds of their speech; a word's
 time is spread evenly over its turn), and domain-term recall (the question set's
@@ -136,10 +137,17 @@ def build_visit(folder: Path, cases: list[str], voice_sets: list[str]) -> tuple[
 
 # --- Scoring ---------------------------------------------------------------------------------
 
+# A number range read "fifty to sixty percent" is written "50-60%" by Whisper, which its
+# normalizer turns into "50 60%": one "to" deleted for a faithful transcript. Both sides
+# read a dash between two numbers as "to" first.
+NUMBER_RANGE = re.compile(r"(\d)\s*[-\u2013]\s*(\d)")
+
+
 def normalizer():
     from whisper.normalizers import EnglishTextNormalizer
 
-    return EnglishTextNormalizer()
+    whisper_normalize = EnglishTextNormalizer()
+    return lambda text: whisper_normalize(NUMBER_RANGE.sub(r"\1 to \2", text))
 
 
 def _reference(turns, normalize) -> tuple[list[str], list[float]]:
