@@ -18,7 +18,8 @@ many, roughly?") is a candidate. A candidate asks a target when:
 - it has the form of a question (a "?", a question word, "she asks", "I'd like to know").
 
 A candidate read (nearly) verbatim, `settings.verbatim_similarity` close, asks its target
-with no further evidence. Similarity is the cosine of sentence embeddings when an embedder
+with no further evidence; a companion's third person ("...if he puts off surgery") is
+compared as the patient would say it ("...if I put off surgery"). Similarity is the cosine of sentence embeddings when an embedder
 is given (extract/embedding.py), else rapidfuzz's token_sort_ratio / 100.
 """
 
@@ -225,6 +226,30 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None],
     return found
 
 
+# A companion asks for the patient in the third person ("What is actually wrong in his
+# spine?"); the wordings are in the patient's own voice ("...in my spine"). Compared as the
+# patient would say it, such a question is as close to its wording as the patient's own.
+_AS_THE_PATIENT = {"he": "i", "she": "i", "him": "me", "his": "my", "her": "my", "hers": "mine",
+                   "himself": "myself", "herself": "myself", "he's": "i'm", "she's": "i'm",
+                   "he'd": "i'd", "she'd": "i'd", "he'll": "i'll", "she'll": "i'll"}
+_THIRD_PERSON = re.compile(rf"\b(?:{'|'.join(_AS_THE_PATIENT)})\b(?!')")
+# The verb beside the pronoun, agreed with "I": "is he" -> "am i", "she has" -> "i have".
+_AGREEMENT = {"is i": "am i", "i is": "i am", "does i": "do i", "i does": "i do",
+              "has i": "have i", "i has": "i have", "i doesn't": "i don't",
+              "i isn't": "i'm not", "i hasn't": "i haven't"}
+_DISAGREEING = re.compile(rf"\b(?:{'|'.join(_AGREEMENT)})\b")
+# "her" as an object ("refer her to...", "tell her.") is "me"; before a noun, "my".
+_HER_OBJECT = re.compile(r"\bher\b(?=$|[,.?!;:]| (?:to|for|a|an|the|and|or|with|about|in|on|at|"
+                         r"if|that|now|today|again)\b)")
+
+
+def as_the_patient(text: str) -> str:
+    """Normalised text with the third person singular in the first ("his" -> "my")."""
+    text = _HER_OBJECT.sub("me", text)
+    voiced = _THIRD_PERSON.sub(lambda m: _AS_THE_PATIENT[m.group(0)], text)
+    return _DISAGREEING.sub(lambda m: _AGREEMENT[m.group(0)], voiced)
+
+
 def similarities(texts: list[str], wordings: list[str], embedder) -> np.ndarray:
     """(len(texts), len(wordings)) similarity, 0-1: cosine, or token_sort_ratio / 100."""
     if not texts or not wordings:
@@ -245,6 +270,12 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
     wordings = [w for t in targets for w in t.wordings]
     owner = np.array([n for n, t in enumerate(targets) for _ in t.wordings])
     scores = similarities([c.text for c in candidates], wordings, embedder)
+    voiced = {n: as_the_patient(c.text) for n, c in enumerate(candidates)}
+    voiced = {n: text for n, text in voiced.items() if text != candidates[n].text}
+    if voiced:
+        rows = list(voiced)
+        scores[rows] = np.maximum(scores[rows], similarities(list(voiced.values()), wordings,
+                                                             embedder))
     lexical = embedder is None
     threshold = settings.lexical_ask_similarity if lexical else settings.ask_similarity
     verbatim = settings.lexical_verbatim_similarity if lexical else settings.verbatim_similarity

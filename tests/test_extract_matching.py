@@ -267,6 +267,22 @@ def test_an_unpunctuated_statement_with_an_auxiliary_is_no_loose_asking(by_meani
     assert found.question("Q2").status == "not_asked"
 
 
+@pytest.mark.parametrize("asking, reply, question", [
+    ("What happens if he puts off the surgery for six months?",
+     "Under two percent end up with weakness that stays.", "Q5"),
+    ("Would the fibrin injection work for her?",
+     ("She is not a candidate, because the disc has collapsed and there is no wall left to "
+      "seal."), "Q3"),
+])
+def test_a_companion_asking_in_the_third_person_asks_the_patients_question(
+        by_meaning, asking, reply, question):
+    # The wordings are in the patient's voice ("...if I put off surgery"); read for someone
+    # else ("...if he puts off..."), a wording is as close as when the patient reads it.
+    found = by_meaning(f"COMPANION: {asking}", f"SURGEON: {reply}")
+    assert found.question(question).status == "answered"
+    assert [q.id for q in found.questions if q.asked] == [question]
+
+
 Q4 = "What conservative treatments have a documented success rate above 50% for my condition?"
 
 
