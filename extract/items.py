@@ -194,14 +194,16 @@ class ItemJudge:
                           for value, specific in _numbers_of_kind(s.norm, kind, stated=False)
                           if specific]
             # Named with no number by the patient's side, or (no speaker labels) in words
-            # addressed to the practice ("And your, uh, revision rate."): a request for it.
+            # addressed to the practice ("And your, uh, revision rate."): a request for it,
+            # answered like the item's question ("Seven percent or so." is the surgeon's own:
+            # "your" asked for it).
             if found or (self._practice(sentence.index)
                          and (self.a.labelled or not _ADDRESSED.search(sentence.norm))):
                 continue
             answer = next((s for s in following if s.turn != sentence.turn), None)
             if answer is not None and self._practice(answer.index, inferred=False):
                 found = [(value, specific, answer) for value, specific
-                         in _numbers_of_kind(answer.norm, kind, stated=False, own=True)]
+                         in _numbers_of_kind(answer.norm, kind, stated=False)]
         if not found:
             return None, None
         value, _, sentence = next((f for f in found if f[1]), found[0])
@@ -275,19 +277,17 @@ class ItemJudge:
         return _span((goal,)) if goal else None
 
 
-def _numbers_of_kind(text: str, kind: str, stated: bool,
-                     own: bool = False) -> list[tuple[float, bool]]:
+def _numbers_of_kind(text: str, kind: str, stated: bool) -> list[tuple[float, bool]]:
     """The percentages (or fractions said as one), or the yearly counts, in normalised text,
     each with whether it is the specific one: a count narrowed to the level asked about ("45
     a year, roughly 20 of them at L4-L5": 20).
 
     `stated`: the sentence was not a reply to the item's question, so it must say by itself
     that the count is yearly, and a percentage must be the surgeon's own ("my", "I"): "the
-    literature puts the revision rate around ten percent" is nobody's own figure. `own`: the
-    percentage must be the surgeon's own, however the sentence came.
+    literature puts the revision rate around ten percent" is nobody's own figure.
     """
     if kind == "percent":
-        if (stated or own) and not FIRST_PERSON.search(text):
+        if stated and not FIRST_PERSON.search(text):
             return []
         found = percentages(text)
         if not found and fraction_percent(text) is not None:

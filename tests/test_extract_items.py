@@ -92,6 +92,10 @@ def test_an_item_is_judged_on_the_whole_visit(nlp, question_set, turns, item, ou
     ((("surgeon", ("If we were talking fusions, the literature puts the five-year revision "
                    "rate around ten percent, but he doesn't need a fusion.")),),
      "revision", None),
+    # A number named to the surgeon with no question ("And your revision rate."): a bare
+    # figure in the reply is the surgeon's own, as in a reply to the question itself.
+    ((("patient", "And, um, your own redo rate."), ("surgeon", "Seven percent or so.")),
+     "revision", 7.0),
     # A twelve-week programme is no count of operations.
     ((("surgeon", ("The fusion has a good result at two years, and the twelve-week program "
                    "helps about 55 percent.")),),
