@@ -57,10 +57,11 @@ _REPORTED = re.compile(r"\b(asks?|asking|wants? to know|like to know|wondering|w
                        r"tell me|tell us|could you tell)\b")
 _CLAUSE_BREAK = re.compile(r",? (?:and|or|but|plus) (?=(?:what|which|how|if|am|could|can|do|"
                            r"does|did|is|are|would|will|whether)\b)|; ")
-# A sentence that ends like a statement with no clause opening like a question, from a
-# speaker not known to be the patient's, is no verbatim reading of a wording that is a
-# question: it is the surgeon echoing the question's words in the reply ("My revision rate
-# at five years is about eight percent."), however close to the wording. (A request read
+# A sentence with no "?" and no clause opening like a question, from a speaker not known
+# to be the patient's, is no verbatim reading of a wording that is a question: it is the
+# surgeon echoing the question's words in the reply ("My revision rate at five years is
+# about eight percent.", unpunctuated "around ninety fusions at this level each year"),
+# however close to the wording. (A request read
 # out, "I'd like a written comparison...", is a statement and still reads its wording.) A list read aloud ("Two, what percentage of patients
 # ... improve without surgery.") opens a clause like a question, so it still counts. A
 # relative clause does not: "which" or "who" followed by its verb ("..., which is about
@@ -71,7 +72,9 @@ _QUESTION_OPENING = re.compile(
 
 
 def _statement(text: str) -> bool:
-    return re.search(r"[.!]$", text.rstrip()) is not None and not _QUESTION_OPENING.search(text)
+    """No "?" and no clause opening like a question: without final punctuation (a recogniser
+    that writes none), a statement is told by its words alone."""
+    return not text.rstrip().endswith("?") and not _QUESTION_OPENING.search(text)
 
 
 CLAUSE_MIN_WORDS = 4  # a clause shorter than this is not tried on its own

@@ -283,6 +283,22 @@ def test_a_companion_asking_in_the_third_person_asks_the_patients_question(
     assert [q.id for q in found.questions if q.asked] == [question]
 
 
+@pytest.mark.parametrize("asking, reply, number, value", [
+    ("how many fusions at this level do you perform each year",
+     "around ninety fusions at this level each year", "volume", 90),
+    ("what percentage of the patients you evaluate for fusion end up not having it",
+     "roughly forty percent of patients i evaluate for fusion end up not having it",
+     "not_fused", 40.0),
+])
+def test_an_unpunctuated_reply_echoing_the_wording_is_no_asking(
+        by_meaning, asking, reply, number, value):
+    # A recogniser writes no full stop: the surgeon repeating the item's words with the
+    # number, with no question word or auxiliary opening a clause, is the reply, however
+    # close it is to the wording read.
+    found = by_meaning(f"PATIENT: {asking}", f"SURGEON: {reply}")
+    assert {n.id: n.value for n in found.numbers}[number] == value
+
+
 Q4 = "What conservative treatments have a documented success rate above 50% for my condition?"
 
 
