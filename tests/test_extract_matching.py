@@ -74,6 +74,18 @@ def test_a_question_run_into_its_answer_is_cut_apart(run):
     assert "fifty five" not in q2.asked.text and "fifty five" in q2.answer.text
 
 
+@pytest.mark.parametrize("run_on, number, value", [
+    ("how many of those do you do a year about sixty of those a year", "volume", 60),
+    ("what is your revision rate about six percent at five years", "revision", 6.0),
+])
+def test_a_short_question_run_into_a_short_reply_is_cut_apart(by_meaning, run_on, number,
+                                                               value):
+    # No punctuation and no pause: however short the run, a wording inside it with a few more
+    # words after it is a question and its reply.
+    found = by_meaning(f"PATIENT: {run_on}")
+    assert {n.id: n.value for n in found.numbers}[number] == value
+
+
 def test_a_question_asked_twice_is_one_question_judged_by_its_best_reply(run):
     q2 = "What percentage of patients with this exact diagnosis improve without surgery?"
     findings = run(f"PATIENT: {q2}", "SURGEON: It varies.", "PATIENT: Sorry, I'll ask again. "
