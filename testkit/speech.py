@@ -122,3 +122,27 @@ def joined(parts: list[Spoken], *, gap_s: float = 2.0) -> Spoken:
                              t.text) for t in part.turns]
         cursor += len(part.audio) / SAMPLE_RATE
     return Spoken(np.concatenate(pieces), tuple(turns))
+
+
+# Speech with nothing above this frequency keeps a voice's pitch and rhythm but not the
+# formants that tell its words apart: a sentence mumbled, or heard through a wall. On the
+# answer of tests/test_transcribe_unclear.py (4.6-5.4 s, both voice sets, 20 renderings at
+# gains 0.25-2), voice activity detection hears 3.4-5.1 s of speech in it and the coverage
+# guard's retries write 0-0.4 words a second; at 400-500 Hz Whisper base starts inventing
+# phrases for it ("I'm sorry, I'm sorry"), and below 290 Hz voice activity detection no
+# longer hears espeak-ng's low voice at all.
+MUFFLED_CUTOFF_HZ = 300.0
+
+
+def muffled(spoken: Spoken, turn: int, *, cutoff_hz: float = MUFFLED_CUTOFF_HZ) -> Spoken:
+    """`spoken` with turn number `turn` low-passed at `cutoff_hz` (at its own loudness): its
+    words are said, and can no longer be made out."""
+    said = spoken.turns[turn]
+    first, last = round(said.start * SAMPLE_RATE), round(said.end * SAMPLE_RATE)
+    part = spoken.audio[first:last].astype(np.float64)
+    spectrum = np.fft.rfft(part)
+    spectrum[np.fft.rfftfreq(len(part), 1 / SAMPLE_RATE) > cutoff_hz] = 0
+    low = np.fft.irfft(spectrum, n=len(part))
+    audio = spoken.audio.copy()
+    audio[first:last] = low * np.sqrt(np.mean(part ** 2) / np.mean(low ** 2))
+    return Spoken(audio, spoken.turns)
