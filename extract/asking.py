@@ -278,13 +278,18 @@ def find_askings(sentences: tuple[Sentence, ...], side: list[str | None],
     candidates = _candidates(sentences, side, cue_turns)
     wordings = [w for t in targets for w in t.wordings]
     owner = np.array([n for n, t in enumerate(targets) for _ in t.wordings])
-    scores = similarities([c.text for c in candidates], wordings, embedder)
-    voiced = {n: as_the_patient(c.text) for n, c in enumerate(candidates)}
+    # Only a question is voiced: a companion asks in the third person, and the practice
+    # states in it ("His MRI shows a tear") without asking anything. (One batch with the
+    # candidates: embedding costs less per text in a larger batch.)
+    voiced = {n: as_the_patient(c.text) for n, c in enumerate(candidates)
+              if c.opening_question is not None or looks_like_question(c.text)}
     voiced = {n: text for n, text in voiced.items() if text != candidates[n].text}
+    scores = similarities([c.text for c in candidates] + list(voiced.values()), wordings,
+                          embedder)
+    scores, as_said = scores[:len(candidates)], scores[len(candidates):]
     if voiced:
         rows = list(voiced)
-        scores[rows] = np.maximum(scores[rows], similarities(list(voiced.values()), wordings,
-                                                             embedder))
+        scores[rows] = np.maximum(scores[rows], as_said)
     lexical = embedder is None
     threshold = settings.lexical_ask_similarity if lexical else settings.ask_similarity
     verbatim = settings.lexical_verbatim_similarity if lexical else settings.verbatim_similarity
