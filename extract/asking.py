@@ -198,6 +198,15 @@ def _finished_across(sentences: tuple[Sentence, ...], index: int, cue_turns: boo
             and not fragment.norm.endswith("?"))
 
 
+def _cut_in_reply(sentences: tuple[Sentence, ...], index: int) -> bool:
+    """A statement with a number right after a question: the reply cut in fast ("...how many
+    of these do you do? About 100 a year. And how many need redoing?"), never the lead-in of
+    the question after it."""
+    text = sentences[index].norm
+    return (index > 0 and looks_like_question(sentences[index - 1].norm)
+            and not looks_like_question(text) and re.search(r"\d", text) is not None)
+
+
 def _candidates(sentences: tuple[Sentence, ...], side: list[str | None],
                 cue_turns: bool = False) -> list[_Candidate]:
     found = []
@@ -216,6 +225,7 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None],
                 and ((asks and (sentences[following].turn == sentence.turn
                                 or _finished_across(sentences, index, cue_turns)))
                      or (looks_like_question(sentences[following].norm)
+                         and not _cut_in_reply(sentences, index)
                          and _leans_on(sentences, index, following, cue_turns)))):
             text = f"{sentence.norm} {sentences[following].norm}"
             # The statement after a question may be the reply, cut in fast ("Have to get
@@ -229,6 +239,7 @@ def _candidates(sentences: tuple[Sentence, ...], side: list[str | None],
         last = index + 2
         if (last < len(sentences) and side[following] != PRACTICE and side[last] != PRACTICE
                 and sentences[last].norm.endswith("?")
+                and not any(_cut_in_reply(sentences, i) for i in (index, following))
                 and _leans_on(sentences, index, last, cue_turns)):
             found.append(_Candidate(index, last, " ".join(
                 s.norm for s in sentences[index:last + 1])))

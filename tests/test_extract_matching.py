@@ -394,3 +394,15 @@ def test_a_stretch_with_a_number_or_spoken_to_the_listener_is_not_leant_on(nlp):
     assert [_leans_on(sentences, n, n + 1, cue_turns=False) for n in (0, 2, 4)] == [
         False, False, True]
     assert not _leans_on(sentences, 4, 5, cue_turns=True)  # cues are turns: never across
+
+
+def test_a_reply_cut_in_between_two_questions_is_no_lead_in(nlp, question_set, embedder):
+    # No pause long enough for a change of speaker: a statement with a number right after a
+    # question is its reply, not words leading up to the next question.
+    found = analyze(_spoken((0.0, "Do you operate on a lot of people like me?"),
+                            (0.2, "Around eighty fusions a year."),
+                            (0.3, "And how often do those need another operation?"),
+                            (1.2, "Five percent of mine, at five years.")),
+                    question_set, nlp, embedder=embedder)
+    assert {n.id: n.value for n in found.numbers} == {"volume": 80, "revision": 5.0,
+                                                      "not_fused": None}
