@@ -190,6 +190,17 @@ def test_words_heard_again_inside_a_segment_read_in_the_order_they_were_said():
         w.start for s in result for w in s.words)
 
 
+def test_a_mark_inside_a_segment_cuts_it_so_the_mark_reads_where_it_was_said():
+    audio = _timeline(20)
+    before, after = _words(0, 5), _words(6, 3, text="after")
+    first = [_segment(before + after)]  # one segment, 4 s of speech unwritten in the middle
+    # The retries write only "..." for it: no word, so the speech is marked unclear.
+    dots = FakeDecoder(20, [(2.5, 2.9, "..."), (3.2, 3.6, "..."), (4.0, 4.4, "...")])
+    result = guarded(audio, first, dots, speech=lambda _: [(0.0, 7.0)])
+    assert [s.text for s in result] == [_segment(before).text, "", _segment(after).text]
+    assert result[1].low_confidence and result[1].start >= before[-1].end
+
+
 def test_far_too_few_words_for_the_speech_is_lost_too():
     length = SPARSE_MIN_S + 4  # 8 s of speech holding words spread thinly over it
     count = int(MIN_WORDS_PER_S * length) - 1

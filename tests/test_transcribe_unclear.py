@@ -98,3 +98,9 @@ def test_transcript_txt_shows_unclear_speech_at_the_answers_time(transcribed):
         assert int(answer.start) <= int(mark.start) <= answer.end  # the second shown
     # Every other line has words: no stretch is shown blank, neither words nor mark.
     assert all(line.split("] ", 1)[1].strip() for line in lines)
+    # Read top to bottom, the mark comes after the question and before "did not catch that"
+    # (the first hearing can write both in one segment around it, which the mark then cuts).
+    texts = [utils.default_process(line) for line in lines]
+    first_mark = texts.index(utils.default_process(shown[0]))
+    assert any(CLEAR_WORDS[ASKED] in text for text in texts[:first_mark]), lines
+    assert any(CLEAR_WORDS[NOT_CAUGHT] in text for text in texts[first_mark + 1:]), lines

@@ -212,9 +212,11 @@ _HELD_LETTER = re.compile(r"([a-z])\1{%d,}" % (HELD_LETTERS - 1), re.IGNORECASE)
 
 
 def _phantoms(words: tuple[Word, ...]) -> set[int]:
-    """Indexes of the words no audio holds: a letter held HELD_LETTERS times, or a run of
-    STACKED_WORDS or more words at one instant."""
-    found = {i for i, w in enumerate(words) if _HELD_LETTER.search(w.text)}
+    """Indexes of the words no audio holds: a letter held HELD_LETTERS times, a "word" of
+    punctuation only ("..." written for a mumble), or a run of STACKED_WORDS or more words
+    at one instant."""
+    found = {i for i, w in enumerate(words)
+             if _HELD_LETTER.search(w.text) or not any(ch.isalnum() for ch in w.text)}
     instants = itertools.groupby(range(len(words)), key=lambda i: (
         words[i].start if words[i].start == words[i].end else -1.0))
     for instant, run in instants:
@@ -238,19 +240,21 @@ def heard(segments: Iterable[Segment]) -> list[Segment]:
 
 
 def in_time_order(segments: list[Segment]) -> list[Segment]:
-    """`segments` sorted by time, each cut where words of another fall among its own, so
-    the text reads in the order it was said: a retry's words can sit inside a segment that
-    stretched a word over them."""
-    timed = sorted((w.start, index, position) for index, segment in enumerate(segments)
-                   for position, w in enumerate(segment.words))
+    """`segments` in time order, each cut where words of another, or a mark of unclear
+    speech, fall among its own words, so the text reads in the order it was said: a
+    retry's words or a mark can sit inside a segment that stretched a word over them."""
+    timed = sorted([(w.start, index, position) for index, segment in enumerate(segments)
+                    for position, w in enumerate(segment.words)]
+                   + [(segment.start, index, -1) for index, segment in enumerate(segments)
+                      if not segment.words])
     pieces: list[tuple[int, list[Word]]] = []
     for _, index, position in timed:
         if not pieces or pieces[-1][0] != index:
             pieces.append((index, []))
-        pieces[-1][1].append(segments[index].words[position])
-    cut = [_with_words(segments[index], tuple(words)) for index, words in pieces]
-    return sorted([s for s in cut if s is not None] + [s for s in segments if not s.words],
-                  key=lambda s: (s.start, s.end))
+        if position >= 0:
+            pieces[-1][1].append(segments[index].words[position])
+    return [segments[index] if not words else _with_words(segments[index], tuple(words))
+            for index, words in pieces]
 
 
 def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
