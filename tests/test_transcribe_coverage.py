@@ -168,9 +168,12 @@ def test_text_no_audio_holds_is_dropped_and_its_speech_heard_again():
     assert [w.text for s in result for w in s.words] == [w.text for w in said] + [
         "if", "I", "put", "it", "off"]
     assert not any("nnnn" in s.text or "pressed" in s.text for s in result)
-    # One word at an instant, or a doubled letter, is ordinary speech and stays.
+    # One word at an instant, a doubled letter, or a sign Whisper split off a number is
+    # ordinary speech and stays.
     plain = [_segment([Word(start=1.0, end=1.0, text="worry", probability=0.2),
-                       Word(start=1.0, end=1.4, text="committee", probability=0.9)])]
+                       Word(start=1.0, end=1.4, text="committee", probability=0.9),
+                       Word(start=1.5, end=1.8, text="60", probability=0.9),
+                       Word(start=1.8, end=2.1, text="%", probability=0.9)])]
     assert guarded(audio, plain, FakeDecoder(20, []), speech=lambda _: []) == plain
 
 

@@ -57,6 +57,9 @@ HELD_WORD_S = MAX_WORD_S / 2
 # (a repetition tacked onto a segment's end: "I'm sorry, I'm sorry, I'm pressed." in 0 s).
 HELD_LETTERS = 4
 STACKED_WORDS = 3
+# A "word" of these characters only is a pause or a mumble written down; "%" or "$" alone
+# is a word Whisper split off a number ("60", "%").
+PAUSE_MARKS = frozenset(".,;:!?-\u2013\u2014\u2026'\" ")
 # Far too few words for its length: conversational speech runs at 2-3 words a second and
 # even slow, deliberate speech above 1.5 (the sample visit's slowest voice: 2.3). A
 # stretch of speech of SPARSE_MIN_S or more with fewer words a second than this has lost
@@ -216,7 +219,7 @@ def _phantoms(words: tuple[Word, ...]) -> set[int]:
     punctuation only ("..." written for a mumble), or a run of STACKED_WORDS or more words
     at one instant."""
     found = {i for i, w in enumerate(words)
-             if _HELD_LETTER.search(w.text) or not any(ch.isalnum() for ch in w.text)}
+             if _HELD_LETTER.search(w.text) or set(w.text) <= PAUSE_MARKS}
     instants = itertools.groupby(range(len(words)), key=lambda i: (
         words[i].start if words[i].start == words[i].end else -1.0))
     for instant, run in instants:
