@@ -2,7 +2,8 @@
 
 Askings in one turn form a group (a list read up front, two questions in one breath). A
 group's window is what follows it up to the next asking in a later turn, at most
-`reply_window_sentences` sentences (and `reply_window_s` seconds) per question in the group;
+`reply_window_sentences` sentences (and `reply_window_s` seconds) per question in the group,
+where the practice's back-channels ("Right.", "Okay.") do not count;
 the patient's side never counts as a reply (its back-channels, its echo of a number, its own
 next words). With one question in the group, the window is its reply; with several, each
 sentence goes to the question it is closest to in meaning (`topic_similarity`), and a
@@ -25,7 +26,14 @@ from extract.asking import Asking, Target, similarities
 from extract.lexicon import words
 from extract.sentences import Sentence
 from extract.settings import AnalyzerSettings
-from extract.turns import PATIENT, person, sounds_like_patient, speaks_for_self
+from extract.turns import (
+    PATIENT,
+    PRACTICE,
+    back_channel,
+    person,
+    sounds_like_patient,
+    speaks_for_self,
+)
 
 BACK_REFERENCE = re.compile(
     r"\b(you asked|your (?:first|second|third|fourth|fifth|last|earlier|other) question|"
@@ -134,6 +142,7 @@ class Replies:
         mine = [self.topic_index[a.target] for a in group if a.target in self.topic_index]
         dropped = 0  # sentences of the window that were not the reply: they use it up too
         asking_back = False
+        free = 0  # sentences of the window that do not use it up
         for index in range(after, stop):
             sentence = self.sentences[index]
             if sentence.start - asked_end > self.settings.reply_window_s * len(group):
@@ -159,7 +168,11 @@ class Replies:
                     continue
             if self._content(index):
                 window.append(index)
-                if len(window) + dropped >= limit:
+                # The practice's own back-channels ("Right.", "Okay.", the "Yeah. Yes." of a
+                # phone call taken mid-reply) say nothing: they leave the reply its budget. Of
+                # unknown side, one is as likely the patient's acknowledgement: the reply over.
+                free += self.side[index] == PRACTICE and back_channel(sentence.norm)
+                if len(window) - free + dropped >= limit:
                     break
         return window
 

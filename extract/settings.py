@@ -29,7 +29,8 @@ class AnalyzerSettings:
     lexical_ask_margin: float = 0.02  # word overlap is a weak ranking: beat every other target
 
     # --- Replies: which practice-side sentences answer an asking (extract/replies.py) ------
-    reply_window_sentences: int = 12  # the immediate reply: at most this many sentences...
+    reply_window_sentences: int = 12  # the immediate reply: at most this many sentences
+    #                                   (the practice's back-channels, "Okay.", not counted)...
     reply_window_s: float = 120.0  # ...within this many seconds of the asking
     late_reply_similarity: float = 0.55  # a later sentence this close to the question, with
     #                                      what it asks for, is a late answer

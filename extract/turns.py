@@ -16,6 +16,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from extract.lexicon import words
+
 PATIENT, PRACTICE = "patient", "practice"
 
 _PATIENT_LABELS = re.compile(
@@ -115,3 +117,17 @@ def person(text: str) -> int:
 
 def speaks_for_self(text: str) -> bool:
     return person(text) > 0
+
+
+# Words that only keep the talk going, by lemma: acknowledging, greeting, thanking, a filler
+# or an apology. ("No" is left out: it can be the whole answer.)
+BACK_CHANNEL_WORDS = frozenset({"yeah", "yes", "yep", "yup", "okay", "ok", "right", "alright",
+                                "sure", "hi", "hello", "thank", "sorry", "oh", "um", "uh", "mm",
+                                "mhm", "hmm", "huh"})
+
+
+def back_channel(text: str) -> bool:
+    """A sentence of back-channel words only ("Okay.", "Right.", "Yeah. Yes.", "Thanks."):
+    it says nothing of its own, whoever says it to whom."""
+    found = words(text)
+    return bool(found) and all(w in BACK_CHANNEL_WORDS for w in found)

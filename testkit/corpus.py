@@ -170,6 +170,18 @@ def script_transcript(turns: tuple[tuple[str, str], ...], seed: str) -> Transcri
                       duration_s=round(cursor, 2), segments=tuple(segments))
 
 
+def cue_transcript(*turns: tuple[str, str]) -> Transcript:
+    """(speaker label, words) turns -> one cue per turn with its label, as a WebVTT file with
+    `<v Name>` gives it: a speaking rate of 2.5 words/s and a 0.6 s pause between cues."""
+    segments, start = [], 0.0
+    for speaker, text in turns:
+        end = start + max(1.0, len(text.split()) / 2.5)
+        segments.append(Segment(start=start, end=end, text=text, speaker=speaker))
+        start = end + 0.6
+    return Transcript(engine="import:vtt", model="none", language="en", duration_s=start,
+                      segments=tuple(segments))
+
+
 def _segment(words: list[Word]) -> Segment:
     return Segment(start=words[0].start, end=words[-1].end,
                    text=" ".join(w.text for w in words), words=tuple(words), confidence=0.95)

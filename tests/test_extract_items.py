@@ -10,17 +10,7 @@ from extract.lexicon import Terms
 from extract.negation import asserted, denied
 from extract.normalize import normalize
 from extract.requirements import About, Evidence, judge
-from extract.transcript import Segment, Transcript
-
-
-def _visit(*turns: tuple[str, str]) -> Transcript:
-    segments, start = [], 0.0
-    for speaker, text in turns:
-        end = start + max(1.0, len(text.split()) / 2.5)
-        segments.append(Segment(start=start, end=end, text=text, speaker=speaker))
-        start = end + 0.6
-    return Transcript(engine="import:vtt", model="none", language="en", duration_s=start,
-                      segments=tuple(segments))
+from testkit.corpus import cue_transcript
 
 
 @pytest.mark.parametrize("text, refused", [
@@ -79,7 +69,7 @@ def test_a_proportion_two_sentences_after_the_topic_is_about_it(question_set):
      "comparison", "refused"),
 ])
 def test_an_item_is_judged_on_the_whole_visit(nlp, question_set, turns, item, outcome):
-    findings = analyze(_visit(*turns), question_set, nlp)
+    findings = analyze(cue_transcript(*turns), question_set, nlp)
     assert next(i.outcome for i in findings.items if i.id == item) == outcome
 
 
@@ -102,5 +92,5 @@ def test_an_item_is_judged_on_the_whole_visit(nlp, question_set, turns, item, ou
      "volume", None),
 ])
 def test_the_surgeons_numbers_are_typed(nlp, question_set, turns, number, value):
-    findings = analyze(_visit(*turns), question_set, nlp)
+    findings = analyze(cue_transcript(*turns), question_set, nlp)
     assert next(n.value for n in findings.numbers if n.id == number) == value

@@ -12,8 +12,8 @@ from extract.asking import _leans_on, looks_like_question
 from extract.findings import Findings
 from extract.sentences import split_sentences
 from extract.transcript import Segment, Transcript, Word
-from extract.turns import person, sounds_like_patient
-from testkit.corpus import script_transcript
+from extract.turns import back_channel, person, sounds_like_patient
+from testkit.corpus import cue_transcript, script_transcript
 
 Q5 = ("If I delay surgery by six months while trying non-surgical options, what is the "
       "realistic risk of irreversible damage?")
@@ -406,3 +406,28 @@ def test_a_reply_cut_in_between_two_questions_is_no_lead_in(nlp, question_set, e
                     question_set, nlp, embedder=embedder)
     assert {n.id: n.value for n in found.numbers} == {"volume": 80, "revision": 5.0,
                                                       "not_fused": None}
+
+
+# --- Speaker labels: the practice's own back-channels do not use up the reply ------------
+
+@pytest.mark.parametrize("asker, answerer", [("Patient", "Surgeon"),
+                                             ("Speaker 1", "Speaker 2")])
+def test_a_reply_interrupted_by_the_surgeons_pager_still_reaches_its_number(
+        nlp, question_set, embedder, asker, answerer):
+    # Ten one-word acknowledgements into a pager between the start of the reply and its
+    # number: words that say nothing leave the reply its budget of sentences.
+    found = analyze(cue_transcript(
+        (asker, Q2),
+        (answerer, "So for a disc like yours, what we usually see is"),
+        (answerer, ("Excuse me, that is the ward on my pager. Yes. Yep. Uh-huh. Right. Okay. "
+                    "Sure. Mm-hmm. Yeah. Okay. Thanks.")),
+        (answerer, "Apologies. Roughly six in ten people settle down without an operation."),
+    ), question_set, nlp, embedder=embedder)
+    assert found.question("Q2").status == "answered"
+    assert "six in ten" in found.question("Q2").answer.text
+
+
+def test_only_words_that_keep_the_talk_going_are_a_back_channel():
+    assert back_channel("mm-hmm.") and back_channel("yeah. okay. thanks.")
+    # A short answer is no back-channel: "No." can be all the reply says.
+    assert not back_channel("no.") and not back_channel("very unlikely.")
