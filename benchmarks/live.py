@@ -34,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for testkit/
 
 from extract.analyze import analyze  # noqa: E402
+from extract.embedding import load_embedder  # noqa: E402
 from extract.nlp import load_nlp  # noqa: E402
 from extract.questionset import load_question_set  # noqa: E402
 from extract.transcript import Transcript, Word  # noqa: E402
@@ -56,7 +57,7 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def real_time_run(engine, settings, question_set, nlp):
+def real_time_run(engine, settings, question_set, nlp, embedder):
     audio = load_audio(SAMPLE / "visit.mp3")
     transcriber = LiveTranscriber(engine, settings)
     seen: dict[str, list[tuple[str, float]]] = {}
@@ -68,7 +69,8 @@ def real_time_run(engine, settings, question_set, nlp):
             if not seen.get(q.id) or seen[q.id][-1][0] != q.state:
                 seen.setdefault(q.id, []).append((q.state, now))
 
-    worker = LiveWorker(transcriber, question_set, nlp, on_status)
+    # The matcher `visit record --live` uses: words and meaning.
+    worker = LiveWorker(transcriber, question_set, nlp, on_status, embedder=embedder)
     late_blocks, feed_costs = 0, []
     cpu0 = _cpu_s()
     worker.start()
@@ -88,7 +90,7 @@ def real_time_run(engine, settings, question_set, nlp):
     stop_began = time.perf_counter()
     worker.stop()
     transcript = transcriber.finish()
-    findings = analyze(transcript, question_set, nlp)
+    findings = analyze(transcript, question_set, nlp, embedder=embedder)
     stop_s = time.perf_counter() - stop_began
     turns = json.loads((SAMPLE / "turns.json").read_text())
     latencies = {}
@@ -117,7 +119,7 @@ def _repeated(transcript: Transcript, length_s: float) -> Transcript:
     return replace(transcript, segments=tuple(segments), duration_s=offset)
 
 
-def stop_to_report(engine, settings, question_set, nlp, live_transcript):
+def stop_to_report(engine, settings, question_set, nlp, embedder, live_transcript):
     audio = load_audio(SAMPLE / "visit.mp3")
     tail = audio[int(27 * SAMPLE_RATE):int((27 + MAX_WINDOW_S) * SAMPLE_RATE)]  # all speech
     transcriber = LiveTranscriber(engine, settings)
@@ -127,7 +129,7 @@ def stop_to_report(engine, settings, question_set, nlp, live_transcript):
     tail_s = time.perf_counter() - began
     long_transcript = _repeated(live_transcript, LONG_VISIT_S)
     began = time.perf_counter()
-    findings = analyze(long_transcript, question_set, nlp)
+    findings = analyze(long_transcript, question_set, nlp, embedder=embedder)
     analyze_s = time.perf_counter() - began
     with tempfile.TemporaryDirectory() as tmp:
         visit = create_visit(Path(tmp) / "visit")
@@ -139,14 +141,26 @@ def stop_to_report(engine, settings, question_set, nlp, live_transcript):
     return tail_s, analyze_s, report_s, len(long_transcript.text.split())
 
 
-def guard_cost(engine, settings) -> list[str]:
-    """Table rows: the sample through the live transcriber in 1 s blocks, guard on and off."""
+def _script_words():
+    """The sample's script, as jiwer compares it with a transcript (rapidfuzz-normalised)."""
+    from rapidfuzz import utils
+
+    return utils.default_process(" ".join(
+        t["text"] for t in json.loads((SAMPLE / "turns.json").read_text())))
+
+
+def _against_script(transcript: Transcript):
+    """jiwer's alignment of the transcript's words with the script's."""
     import jiwer
     from rapidfuzz import utils
 
+    return jiwer.process_words(_script_words(), utils.default_process(transcript.text) or "-")
+
+
+def guard_cost(engine, settings) -> list[str]:
+    """Table rows: the sample through the live transcriber in 1 s blocks, guard on and off."""
     audio = load_audio(SAMPLE / "visit.mp3")
-    said = utils.default_process(" ".join(
-        t["text"] for t in json.loads((SAMPLE / "turns.json").read_text())))
+    said = _script_words()
     warm = LiveTranscriber(engine, settings)  # pays word timing's first-call compilation
     warm.feed(audio[:8 * SAMPLE_RATE])
     warm.finish()
@@ -159,7 +173,7 @@ def guard_cost(engine, settings) -> list[str]:
             transcriber.step()
         transcript = transcriber.finish()
         cpu = _cpu_s() - cpu0
-        out = jiwer.process_words(said, utils.default_process(transcript.text) or "-")
+        out = _against_script(transcript)
         unclear = sum(1 for s in transcript.segments if not s.text)
         rows.append(f"| {'on' if guard else 'off'} | {cpu:.1f} s | "
                     f"{len(audio) / SAMPLE_RATE / cpu:.1f}x | {len(transcript.text.split())} | "
@@ -169,15 +183,23 @@ def guard_cost(engine, settings) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--guard-only", action="store_true",
-                        help="only the coverage guard's cost (no real-time run)")
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument("--guard-only", action="store_true",
+                       help="only the coverage guard's cost (no real-time run)")
+    parts.add_argument("--real-time-only", action="store_true",
+                       help="only the real-time run and stop-to-report (no guard cost)")
+    parser.add_argument("--keep-transcript", type=Path, metavar="FILE",
+                        help="write the real-time run's live transcript (JSON) to FILE")
     args = parser.parse_args()
     question_set = load_question_set()
     nlp = load_nlp()
     settings = TranscribeSettings(vocabulary=question_set.vocabulary)
     engine = load_engine(live_settings(settings), models_dir())
     if not args.guard_only:
-        real_time_and_stop(engine, settings, question_set, nlp)
+        real_time_and_stop(engine, settings, question_set, nlp, load_embedder(),
+                           args.keep_transcript)
+    if args.real_time_only:
+        return
     print("\nThe coverage guard in the live path: the sample in 1 s blocks, a step after each "
           "(CPU time of this process: the fair measure on a shared machine)\n")
     print("| guard | CPU time | audio s per CPU s | words written | script words deleted | "
@@ -186,8 +208,11 @@ def main() -> None:
         print(row, flush=True)
 
 
-def real_time_and_stop(engine, settings, question_set, nlp) -> None:
-    run = real_time_run(engine, settings, question_set, nlp)
+def real_time_and_stop(engine, settings, question_set, nlp, embedder,
+                       keep: Path | None) -> None:
+    run = real_time_run(engine, settings, question_set, nlp, embedder)
+    if keep:
+        keep.write_text(run["transcript"].to_json())
     print(f"Sample visit ({run['audio_s']:.0f} s) played in real time, faster-whisper base "
           f"int8, 2 cores\n")
     print("| question | shown as asked after the question ends | final state shown after the "
@@ -213,8 +238,12 @@ def real_time_and_stop(engine, settings, question_set, nlp) -> None:
     print(f"| audio dropped (blocks not handed over on time) | {run['late_blocks']} |")
     print(f"| longest hand-over of a block to the transcriber | {run['max_feed_ms']:.2f} ms |")
     print(f"| stop to findings, sample visit | {run['stop_s']:.1f} s |")
+    words = _against_script(run["transcript"])
+    print(f"| live transcript against the script: WER (substituted / deleted / inserted words)"
+          f" | {100 * words.wer:.1f}% ({words.substitutions} / {words.deletions} / "
+          f"{words.insertions} of {len(_script_words().split())}) |")
     tail_s, analyze_s, report_s, words = stop_to_report(engine, settings, question_set, nlp,
-                                                        run["transcript"])
+                                                        embedder, run["transcript"])
     print(f"\nStop to report for a 30-minute visit ({words} words)\n")
     print("| step | time |\n| --- | --- |")
     print(f"| transcribe the audio still waiting (worst case {MAX_WINDOW_S:.0f} s of speech) "

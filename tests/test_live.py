@@ -101,8 +101,14 @@ def test_the_checklist_reads_without_colour(live_run):
     assert any(line.startswith("[!] Q5 not answered") for line in lines)
 
 
+ASKED = 0.2  # a second of sound at this level the scripted engine writes as "w<t>?"
+
+
 class _ScriptedEngine:
-    """Hears one word per second of non-zero audio: enough to test the windowing logic."""
+    """Hears one word per second of sound, counted from where the sound starts: enough to
+    test the windowing logic. A run of sound is one segment, like a sentence between pauses;
+    its last word ends with ".", a second at the ASKED level with "?" (a question followed
+    at once by its answer, in one segment)."""
 
     name, model_name = "scripted", "none"
 
@@ -111,19 +117,18 @@ class _ScriptedEngine:
 
     def segments(self, audio, *, language, vocabulary, **options):
         self.windows.append(len(audio) / SAMPLE_RATE)
-        seconds = [i for i in range(len(audio) // SAMPLE_RATE)
-                   if np.any(audio[i * SAMPLE_RATE:(i + 1) * SAMPLE_RATE])]
-        # One segment per run of speech seconds, like a sentence between pauses.
-        runs: list[list[int]] = []
-        for second in seconds:
-            if runs and second == runs[-1][-1] + 1:
-                runs[-1].append(second)
-            else:
-                runs.append([second])
-        for run in runs:
-            words = tuple(Word(float(s), s + 1.0, f"w{s}" + ("." if s == run[-1] else ""), 0.9)
-                          for s in run)
-            yield Segment(float(run[0]), run[-1] + 1.0, " ".join(w.text for w in words), words)
+        for start, end in _loud_spans(audio):
+            starts = [round(start + k, 1) for k in range(max(1, round(end - start)))]
+            words = tuple(Word(t, round(t + 1, 1), f"w{t:g}" + _sentence_end(
+                audio, t, last=t == starts[-1]), 0.9) for t in starts)
+            yield Segment(words[0].start, words[-1].end, " ".join(w.text for w in words),
+                          words)
+
+
+def _sentence_end(audio, at_s: float, *, last: bool) -> str:
+    if np.isclose(audio[int(round(at_s * SAMPLE_RATE))], ASKED):
+        return "?"
+    return "." if last else ""
 
 
 def _loud_spans(audio) -> list[tuple[float, float]]:
@@ -166,6 +171,35 @@ def test_a_window_that_never_pauses_is_cut_at_a_word():
     assert max(engine.windows) <= 30
     transcript = transcriber.finish()
     assert len([w for s in transcript.segments for w in s.words]) == 60
+
+
+@pytest.mark.parametrize("question_ends, first_final_at", [
+    (3, 5),  # 2 s before the first window's end (5 s): final at once
+    (5, 8),  # inside the first window's tail guard: final with the next window (8 s)
+])
+def test_a_question_is_final_once_said_though_its_answer_runs_on_in_the_same_segment(
+        question_ends, first_final_at):
+    engine = _ScriptedEngine()
+    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech=_loud_spans)
+    # A question, then at once 15 s of answer without a pause or a sentence end before
+    # the last word: Whisper writes it all as one segment.
+    pattern = [0.1] * (question_ends - 1) + [ASKED] + [0.1] * 15
+    heard_s = []
+    for level in pattern:
+        transcriber.feed(np.full(SAMPLE_RATE, level, dtype=np.float32))
+        transcriber.step()
+        heard_s.append(transcriber.heard_s)
+    # Final up to the question's end, at the first step whose window has heard enough after
+    # it; the answer, still going on with no sentence end, waits.
+    assert heard_s[first_final_at - 1] == question_ends
+    assert set(heard_s[:first_final_at - 1]) == {0} and set(heard_s[first_final_at:]) == {
+        question_ends}
+    assert transcriber.segments[-1].text.endswith(f"w{question_ends - 1}?")
+    # Every second heard once, at its own time; the next window starts after the question.
+    transcript = transcriber.finish()
+    words = [w for s in transcript.segments for w in s.words]
+    assert [w.start for w in words] == list(range(len(pattern)))
+    assert [w.text[-1] for w in words if not w.text[-1].isdigit()] == ["?", "."]
 
 
 SPEECH, SKIPPED, DEAF = 0.1, 0.2, 0.3  # levels of sound the skipping engine tells apart

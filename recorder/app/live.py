@@ -78,19 +78,31 @@ def _final_part(heard: list[Segment], keep_until: float, window_s: float, *,
                 final: bool) -> list[Segment]:
     """The part of a window that will not change when more audio arrives.
 
-    The last segment may be cut off by the window's end, so it waits for more audio, unless
-    the window has grown long: then its words that end before the guard are kept. What is
-    kept ends with the last whole sentence in it, where there is one, so that the next
-    window starts at the start of a sentence: Whisper hears a sentence cut in two poorly.
+    The last segment may be cut off by the window's end, so only its whole sentences that
+    end before the guard are kept: a question followed at once by a long answer, which
+    Whisper often writes as one segment, is final soon after it is said, not when the answer
+    ends or the window has grown long. The rest waits for more audio, unless the window has
+    grown long: then every word that ends before the guard is kept. What is kept ends with
+    the last whole sentence in it, where there is one, so that the next window starts at
+    the start of a sentence: Whisper hears a sentence cut in two poorly.
     """
     if final:
         return heard
     complete = [s for s in heard[:-1] if _last_word_end(s) <= keep_until]
-    if not complete and window_s >= MAX_WINDOW_S:
+    if heard:
         last = heard[-1]
         words = tuple(w for w in last.words if w.end <= keep_until)
-        complete = [_with_words(last, words)] if words else []
+        if window_s < MAX_WINDOW_S:
+            words = words[:_sentence_cut(words)]
+        if words:
+            complete.append(_with_words(last, words))
     return _up_to_sentence_end(complete)
+
+
+def _sentence_cut(words: tuple[Word, ...]) -> int:
+    """How many of `words` there are up to the end of the last sentence in them (0: none)."""
+    ends = [i for i, w in enumerate(words) if w.text.endswith(SENTENCE_ENDS)]
+    return ends[-1] + 1 if ends else 0
 
 
 def _with_words(segment: Segment, words: tuple[Word, ...]) -> Segment:
@@ -101,9 +113,8 @@ def _with_words(segment: Segment, words: tuple[Word, ...]) -> Segment:
 def _up_to_sentence_end(segments: list[Segment]) -> list[Segment]:
     for index in range(len(segments) - 1, -1, -1):
         words = segments[index].words
-        ends = [i for i, w in enumerate(words) if w.text.endswith(SENTENCE_ENDS)]
-        if ends:
-            cut = ends[-1] + 1
+        cut = _sentence_cut(words)
+        if cut:
             head = segments[index] if cut == len(words) else _with_words(segments[index],
                                                                           words[:cut])
             return segments[:index] + [head]
