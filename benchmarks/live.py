@@ -16,6 +16,11 @@
    transcription step after each (as tests/test_live.py does, so no clock is involved),
    with the guard and without: CPU seconds, words written, words of the script deleted,
    stretches marked unclear. `--guard-only` runs this part alone.
+4. `--cpu-clock`: the live run of 1. on a clock of CPU time instead of the wall clock (a CPU
+   second spent transcribing and analysing lets a second of the visit arrive), so that
+   other programs on a shared machine do not change where windows fall: latencies
+   comparable between runs and commits, and an upper bound for a transcriber with one
+   core to itself.
 Prints Markdown tables (the README's "Live checklist benchmark").
 """
 
@@ -28,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,7 +44,13 @@ from extract.embedding import load_embedder  # noqa: E402
 from extract.nlp import load_nlp  # noqa: E402
 from extract.questionset import load_question_set  # noqa: E402
 from extract.transcript import Transcript, Word  # noqa: E402
-from recorder.app.live import MAX_WINDOW_S, LiveTranscriber, LiveWorker, live_settings  # noqa: E402
+from recorder.app.live import (  # noqa: E402
+    MAX_WINDOW_S,
+    WORKER_IDLE_S,
+    LiveTranscriber,
+    LiveWorker,
+    live_settings,
+)
 from recorder.app.pipeline import report_visit, write_transcript  # noqa: E402
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio  # noqa: E402
 from recorder.storage.visit import create_visit  # noqa: E402
@@ -57,20 +69,39 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _noted(seen: dict[str, list[tuple[str, float]]], now_s: Callable[[], float]):
+    """An on_status that adds each question's state, when it changes, to `seen`."""
+    def on_status(status):
+        now = now_s()
+        for q in status.questions:
+            if not seen.get(q.id) or seen[q.id][-1][0] != q.state:
+                seen.setdefault(q.id, []).append((q.state, now))
+    return on_status
+
+
+def _latencies(seen: dict[str, list[tuple[str, float]]]) -> dict:
+    """Per question: asked shown after the question's end, final state shown after the
+    answer's end (seconds), and that final state."""
+    turns = json.loads((SAMPLE / "turns.json").read_text())
+    latencies = {}
+    for qid, opening in QUESTION_OPENINGS.items():
+        index = next(i for i, t in enumerate(turns) if t["text"].startswith(opening))
+        asked_at = next((t for s, t in seen.get(qid, []) if s != "not_asked"), None)
+        settled_at = seen[qid][-1][1] if seen.get(qid) else None
+        latencies[qid] = (None if asked_at is None else asked_at - turns[index]["end"],
+                          None if settled_at is None else settled_at - turns[index + 1]["end"],
+                          seen[qid][-1][0] if seen.get(qid) else "never")
+    return latencies
+
+
 def real_time_run(engine, settings, question_set, nlp, embedder):
     audio = load_audio(SAMPLE / "visit.mp3")
     transcriber = LiveTranscriber(engine, settings)
     seen: dict[str, list[tuple[str, float]]] = {}
     clock0 = time.monotonic()
-
-    def on_status(status):
-        now = time.monotonic() - clock0
-        for q in status.questions:
-            if not seen.get(q.id) or seen[q.id][-1][0] != q.state:
-                seen.setdefault(q.id, []).append((q.state, now))
-
     # The matcher `visit record --live` uses: words and meaning.
-    worker = LiveWorker(transcriber, question_set, nlp, on_status, embedder=embedder)
+    worker = LiveWorker(transcriber, question_set, nlp,
+                        _noted(seen, lambda: time.monotonic() - clock0), embedder=embedder)
     late_blocks, feed_costs = 0, []
     cpu0 = _cpu_s()
     worker.start()
@@ -92,19 +123,40 @@ def real_time_run(engine, settings, question_set, nlp, embedder):
     transcript = transcriber.finish()
     findings = analyze(transcript, question_set, nlp, embedder=embedder)
     stop_s = time.perf_counter() - stop_began
-    turns = json.loads((SAMPLE / "turns.json").read_text())
-    latencies = {}
-    for qid, opening in QUESTION_OPENINGS.items():
-        index = next(i for i, t in enumerate(turns) if t["text"].startswith(opening))
-        asked_at = next((t for s, t in seen.get(qid, []) if s != "not_asked"), None)
-        settled_at = seen[qid][-1][1] if seen.get(qid) else None
-        latencies[qid] = (None if asked_at is None else asked_at - turns[index]["end"],
-                          None if settled_at is None else settled_at - turns[index + 1]["end"],
-                          seen[qid][-1][0] if seen.get(qid) else "never")
-    return dict(latencies=latencies, changes=seen, cpu_pct=100 * cpu / wall / 2,
-                late_blocks=late_blocks,
-                max_feed_ms=1000 * max(feed_costs), stop_s=stop_s, transcript=transcript,
-                verdict=findings.verdict, audio_s=len(audio) / SAMPLE_RATE, wall_s=wall)
+    return {"latencies": _latencies(seen), "changes": seen, "cpu_pct": 100 * cpu / wall / 2,
+            "late_blocks": late_blocks, "max_feed_ms": 1000 * max(feed_costs),
+            "stop_s": stop_s, "transcript": transcript, "verdict": findings.verdict,
+            "audio_s": len(audio) / SAMPLE_RATE, "wall_s": wall}
+
+
+def cpu_clock_run(engine, settings, question_set, nlp, embedder):
+    """The real-time run on a clock of this process's CPU time, which other programs on a
+    shared machine barely change: a CPU second spent transcribing and analysing lets a
+    second of the visit arrive (as if the transcriber had one core to itself, the worst
+    case for a 2-core laptop), and a step with nothing to do waits WORKER_IDLE_S, as the
+    worker does. Stepped here, so the windows fall only where the CPU time puts them."""
+    audio = load_audio(SAMPLE / "visit.mp3")
+    transcriber = LiveTranscriber(engine, settings)
+    seen: dict[str, list[tuple[str, float]]] = {}
+    clock_s = 0.0
+    on_status = _noted(seen, lambda: clock_s)
+    worker = LiveWorker(transcriber, question_set, nlp, embedder=embedder)
+    fed, cpu0 = 0, _cpu_s()
+    while fed < len(audio):
+        arrived = min(len(audio), int(clock_s * SAMPLE_RATE))
+        if arrived > fed:
+            transcriber.feed(audio[fed:arrived])
+            fed = arrived
+        step_began = _cpu_s()
+        if transcriber.step():
+            status = worker.status()
+            clock_s += _cpu_s() - step_began
+            on_status(status)
+        else:
+            clock_s += WORKER_IDLE_S
+    transcript = transcriber.finish()
+    return {"latencies": _latencies(seen), "changes": seen, "cpu_s": _cpu_s() - cpu0,
+            "transcript": transcript}
 
 
 def _repeated(transcript: Transcript, length_s: float) -> Transcript:
@@ -188,6 +240,8 @@ def main() -> None:
                        help="only the coverage guard's cost (no real-time run)")
     parts.add_argument("--real-time-only", action="store_true",
                        help="only the real-time run and stop-to-report (no guard cost)")
+    parts.add_argument("--cpu-clock", action="store_true",
+                       help="only the live run on a clock of CPU time (cpu_clock_run)")
     parser.add_argument("--keep-transcript", type=Path, metavar="FILE",
                         help="write the real-time run's live transcript (JSON) to FILE")
     args = parser.parse_args()
@@ -195,6 +249,9 @@ def main() -> None:
     nlp = load_nlp()
     settings = TranscribeSettings(vocabulary=question_set.vocabulary)
     engine = load_engine(live_settings(settings), models_dir())
+    if args.cpu_clock:
+        cpu_clock(engine, settings, question_set, nlp, load_embedder(), args.keep_transcript)
+        return
     if not args.guard_only:
         real_time_and_stop(engine, settings, question_set, nlp, load_embedder(),
                            args.keep_transcript)
@@ -208,13 +265,8 @@ def main() -> None:
         print(row, flush=True)
 
 
-def real_time_and_stop(engine, settings, question_set, nlp, embedder,
-                       keep: Path | None) -> None:
-    run = real_time_run(engine, settings, question_set, nlp, embedder)
-    if keep:
-        keep.write_text(run["transcript"].to_json())
-    print(f"Sample visit ({run['audio_s']:.0f} s) played in real time, faster-whisper base "
-          f"int8, 2 cores\n")
+def _print_states(run: dict) -> None:
+    """The latency table, every state shown, and the latencies' median and max."""
     print("| question | shown as asked after the question ends | final state shown after the "
           "answer ends | final state |")
     print("| --- | --- | --- | --- |")
@@ -234,14 +286,39 @@ def real_time_and_stop(engine, settings, question_set, nlp, embedder,
           f"{max(asked):.1f} s |")
     print(f"| answer latency, median / max | {statistics.median(settled):.1f} s / "
           f"{max(settled):.1f} s |")
+
+
+def _print_words(transcript: Transcript) -> None:
+    words = _against_script(transcript)
+    print(f"| live transcript against the script: WER (substituted / deleted / inserted words)"
+          f" | {100 * words.wer:.1f}% ({words.substitutions} / {words.deletions} / "
+          f"{words.insertions} of {len(_script_words().split())}) |")
+
+
+def cpu_clock(engine, settings, question_set, nlp, embedder, keep: Path | None) -> None:
+    run = cpu_clock_run(engine, settings, question_set, nlp, embedder)
+    if keep:
+        keep.write_text(run["transcript"].to_json())
+    print("Sample visit replayed on a clock of CPU time (a CPU second, a second of the visit)"
+          ", faster-whisper base int8\n")
+    _print_states(run)
+    print(f"| CPU time, transcribing and analysing | {run['cpu_s']:.1f} s |")
+    _print_words(run["transcript"])
+
+
+def real_time_and_stop(engine, settings, question_set, nlp, embedder,
+                       keep: Path | None) -> None:
+    run = real_time_run(engine, settings, question_set, nlp, embedder)
+    if keep:
+        keep.write_text(run["transcript"].to_json())
+    print(f"Sample visit ({run['audio_s']:.0f} s) played in real time, faster-whisper base "
+          f"int8, 2 cores\n")
+    _print_states(run)
     print(f"| CPU use while recording (of 2 cores) | {run['cpu_pct']:.0f}% |")
     print(f"| audio dropped (blocks not handed over on time) | {run['late_blocks']} |")
     print(f"| longest hand-over of a block to the transcriber | {run['max_feed_ms']:.2f} ms |")
     print(f"| stop to findings, sample visit | {run['stop_s']:.1f} s |")
-    words = _against_script(run["transcript"])
-    print(f"| live transcript against the script: WER (substituted / deleted / inserted words)"
-          f" | {100 * words.wer:.1f}% ({words.substitutions} / {words.deletions} / "
-          f"{words.insertions} of {len(_script_words().split())}) |")
+    _print_words(run["transcript"])
     tail_s, analyze_s, report_s, words = stop_to_report(engine, settings, question_set, nlp,
                                                         embedder, run["transcript"])
     print(f"\nStop to report for a 30-minute visit ({words} words)\n")
