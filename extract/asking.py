@@ -19,8 +19,9 @@ many, roughly?") is a candidate. A candidate asks a target when:
 
 A candidate read (nearly) verbatim, `settings.verbatim_similarity` close, asks its target
 with no further evidence; a companion's third person ("...if he puts off surgery") is
-compared as the patient would say it ("...if I put off surgery"). Similarity is the cosine of sentence embeddings when an embedder
-is given (extract/embedding.py), else rapidfuzz's token_sort_ratio / 100.
+compared as the patient would say it ("...if I put off surgery"). Similarity is the cosine
+of sentence embeddings when an embedder is given (extract/embedding.py), else rapidfuzz's
+token_sort_ratio / 100.
 """
 
 from __future__ import annotations
@@ -61,11 +62,11 @@ _CLAUSE_BREAK = re.compile(r",? (?:and|or|but|plus) (?=(?:what|which|how|if|am|c
 # to be the patient's, is no verbatim reading of a wording that is a question: it is the
 # surgeon echoing the question's words in the reply ("My revision rate at five years is
 # about eight percent.", unpunctuated "around ninety fusions at this level each year"),
-# however close to the wording. (A request read
-# out, "I'd like a written comparison...", is a statement and still reads its wording.) A list read aloud ("Two, what percentage of patients
-# ... improve without surgery.") opens a clause like a question, so it still counts. A
-# relative clause does not: "which" or "who" followed by its verb ("..., which is about
-# average", "..., who had the same tear") goes on with the statement.
+# however close to the wording. (A request read out, "I'd like a written comparison...",
+# is a statement and still reads its wording.) A list read aloud ("Two, what percentage
+# of patients ... improve without surgery.") opens a clause like a question, so it still
+# counts. A relative clause does not: "which" or "who" followed by its verb ("..., which
+# is about average", "..., who had the same tear") goes on with the statement.
 _RELATIVE = r"(?:which|who)(?= (?:is|was|are|were|means|meant|makes|made|has|had|puts|gives)\b)"
 _QUESTION_OPENING = re.compile(
     rf"(?:^|[,;:] |\band |\bso |\bbut |\balso )(?!{_RELATIVE})(?:{_WH_WORDS}|{_AUXILIARIES}|if)\b")
