@@ -150,7 +150,7 @@ def _long_recording() -> Path:
     import numpy as np
     import soundfile
 
-    from recorder.transcription.engines import shifted
+    from extract.transcript import shifted
 
     wav = CACHE / "long.wav"
     if wav.is_file() and (CACHE / "long.json").is_file():

@@ -126,6 +126,24 @@ def join_words(texts: list[str]) -> tuple[str, list[int]]:
     return text, starts
 
 
+def with_words(segment: Segment, words: tuple[Word, ...]) -> Segment:
+    """`segment` cut down to `words` (at least one of its own, in order), timed and written
+    by them."""
+    if words == segment.words:
+        return segment
+    return replace(segment, start=words[0].start, end=words[-1].end, words=words,
+                   text=join_words([w.text for w in words])[0])
+
+
+def shifted(segment: Segment, offset_s: float) -> Segment:
+    """`segment` with its times (and its words') moved by `offset_s` seconds."""
+    return replace(segment, start=round(float(segment.start) + offset_s, 2),
+                   end=round(float(segment.end) + offset_s, 2),
+                   words=tuple(replace(word, start=round(float(word.start) + offset_s, 2),
+                                       end=round(float(word.end) + offset_s, 2))
+                               for word in segment.words))
+
+
 def clock(seconds: float, *, fixed_width: bool = False) -> str:
     """12.3 -> '0:12', 3725 -> '1:02:05': how a person reads a time in a recording.
 

@@ -24,7 +24,7 @@ import numpy as np
 from extract.analyze import analyze
 from extract.findings import Findings
 from extract.questionset import QuestionSet
-from extract.transcript import Segment, Transcript, Word, join_words
+from extract.transcript import Segment, Transcript, Word, shifted, with_words
 from recorder.storage.audiofile import SAMPLE_RATE
 from recorder.transcription.coverage import SpeechSpans, silero_speech
 from recorder.transcription.engines import (
@@ -33,7 +33,6 @@ from recorder.transcription.engines import (
     checked,
     covered,
     first_hearing,
-    shifted,
 )
 
 LIVE_WINDOW_MIN_S = 5.0  # transcribe once this much new audio has arrived
@@ -95,7 +94,7 @@ def _final_part(heard: list[Segment], keep_until: float, window_s: float, *,
         if window_s < MAX_WINDOW_S:
             words = words[:_sentence_cut(words)]
         if words:
-            complete.append(_with_words(last, words))
+            complete.append(with_words(last, words))
     return _up_to_sentence_end(complete)
 
 
@@ -105,18 +104,12 @@ def _sentence_cut(words: tuple[Word, ...]) -> int:
     return ends[-1] + 1 if ends else 0
 
 
-def _with_words(segment: Segment, words: tuple[Word, ...]) -> Segment:
-    return replace(segment, start=words[0].start, end=words[-1].end, words=words,
-                   text=join_words([w.text for w in words])[0])
-
-
 def _up_to_sentence_end(segments: list[Segment]) -> list[Segment]:
     for index in range(len(segments) - 1, -1, -1):
         words = segments[index].words
         cut = _sentence_cut(words)
         if cut:
-            head = segments[index] if cut == len(words) else _with_words(segments[index],
-                                                                          words[:cut])
+            head = with_words(segments[index], words[:cut])
             return segments[:index] + [head]
     return segments  # no sentence ends in it: keep it all rather than hold it forever
 

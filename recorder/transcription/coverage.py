@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from extract.transcript import Segment, Word, join_words
+from extract.transcript import Segment, Word, shifted, with_words
 
 SAMPLE_RATE = 16_000  # Hz: the samples every engine is given
 FRAME_S = 0.01  # resolution of the coverage bookkeeping, seconds
@@ -189,26 +189,10 @@ def _words_of(segments: Iterable[Segment]) -> list[Word]:
     return [word for segment in segments for word in segment.words]
 
 
-def _shift(segment: Segment, offset_s: float) -> Segment:
-    return replace(segment, start=round(segment.start + offset_s, 2),
-                   end=round(segment.end + offset_s, 2),
-                   words=tuple(replace(w, start=round(w.start + offset_s, 2),
-                                       end=round(w.end + offset_s, 2)) for w in segment.words))
-
-
 def _kept_part(segment: Segment, keep: Callable[[Word], bool]) -> Segment | None:
     """`segment` cut down to the words `keep` accepts; None when none is left."""
-    return _with_words(segment, tuple(w for w in segment.words if keep(w)))
-
-
-def _with_words(segment: Segment, words: tuple[Word, ...]) -> Segment | None:
-    """`segment` holding only `words` (some of its own, in order); None for none."""
-    if not words:
-        return None
-    if len(words) == len(segment.words):
-        return segment
-    return replace(segment, start=words[0].start, end=words[-1].end, words=words,
-                   text=join_words([w.text for w in words])[0])
+    words = tuple(w for w in segment.words if keep(w))
+    return with_words(segment, words) if words else None
 
 
 _HELD_LETTER = re.compile(r"([a-z])\1{%d,}" % (HELD_LETTERS - 1), re.IGNORECASE)
@@ -229,16 +213,15 @@ def _phantoms(words: tuple[Word, ...]) -> set[int]:
     return found
 
 
-def heard(segments: Iterable[Segment]) -> list[Segment]:
+def without_phantoms(segments: Iterable[Segment]) -> list[Segment]:
     """`segments` without the words Whisper wrote that no audio holds (`_phantoms`); a
     segment left with no word goes too."""
     kept = []
     for segment in segments:
         phantoms = _phantoms(segment.words)
-        part = _with_words(segment, tuple(w for i, w in enumerate(segment.words)
-                                          if i not in phantoms)) if phantoms else segment
-        if part is not None:
-            kept.append(part)
+        words = tuple(w for i, w in enumerate(segment.words) if i not in phantoms)
+        if words:
+            kept.append(with_words(segment, words))
     return kept
 
 
@@ -256,7 +239,7 @@ def in_time_order(segments: list[Segment]) -> list[Segment]:
             pieces.append((index, []))
         if position >= 0:
             pieces[-1][1].append(segments[index].words[position])
-    return [segments[index] if not words else _with_words(segments[index], tuple(words))
+    return [with_words(segments[index], tuple(words)) if words else segments[index]
             for index, words in pieces]
 
 
@@ -268,7 +251,7 @@ def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
     start = max(0.0, lost.start - context_s)
     end = min(duration_s, lost.end + context_s)
     clip = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
-    return _new_words([_shift(segment, start) for segment in heard(decode(clip))], lost,
+    return _new_words([shifted(segment, start) for segment in without_phantoms(decode(clip))], lost,
                       taken, duration_s)
 
 
@@ -350,7 +333,7 @@ def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
     """`segments` (decoded from `audio`, times in it) with the speech they missed decoded
     again by `decode` and merged in time order; what stays missed is an unclear segment."""
     duration_s = len(audio) / SAMPLE_RATE
-    result = heard(segments)
+    result = without_phantoms(segments)
     spans = speech(audio)
     if not spans:
         return result

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 import numpy as np
 
 from extract.errors import BadInput, NotInstalled
-from extract.transcript import Segment, Transcript, Word, join_words
+from extract.transcript import Segment, Transcript, Word, shifted, with_words
 from recorder.storage.audiofile import SAMPLE_RATE, decode_chunks
 from recorder.storage.files import write_private
 from recorder.transcription.models import (
@@ -202,8 +202,7 @@ def sentences_of(segment: Segment) -> list[Segment]:
         pieces.append(current)
     if len(pieces) == 1:
         return [segment]
-    return [replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words),
-                    text=join_words([w.text for w in words])[0]) for words in pieces]
+    return [with_words(segment, tuple(words)) for words in pieces]
 
 
 def _import_whisper():
@@ -505,15 +504,6 @@ def transcribe_file(path: Path, engine: Engine, *, settings: TranscribeSettings,
         lambda partial: write_private(checkpoint, partial.to_json()))
     return transcribe(windows, engine, settings=settings, audio_sha256=audio_sha256,
                       on_progress=on_progress, resume=resume, on_window=save)
-
-
-def shifted(segment: Segment, offset_s: float) -> Segment:
-    """`segment` with its times (and its words') moved by `offset_s` seconds."""
-    return replace(segment, start=round(float(segment.start) + offset_s, 2),
-                   end=round(float(segment.end) + offset_s, 2),
-                   words=tuple(replace(word, start=round(float(word.start) + offset_s, 2),
-                                       end=round(float(word.end) + offset_s, 2))
-                               for word in segment.words))
 
 
 # Whisper's known failure on a stuck window: one phrase over and over. People do repeat
