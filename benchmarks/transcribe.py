@@ -170,17 +170,59 @@ class Score:
     terms_heard: int
     terms_said: int
     unclear: int  # spans marked "[unclear speech]"
+    # Deleted reference words by kind (`deletion_kinds`): with nothing written in their
+    # place, and a word said twice in a row written once ("of of"); the rest of the
+    # deletions are words merged into a neighbour heard wrong ("leg pain" as "legbain").
+    dropped: int = 0
+    repeats: int = 0
+    # One letter per reference word: C right, S written wrong, D deleted (pooled: in order).
+    ops: str = ""
 
     def rate(self, count: int) -> float:
         return count / max(1, self.words)
 
+    @property
+    def merged(self) -> int:
+        return self.deletions - self.dropped - self.repeats
+
     @classmethod
     def pooled(cls, scores: list["Score"]) -> "Score":
-        return cls(*(sum(getattr(s, f) for s in scores) for f in (
-            "words", "substitutions", "deletions", "insertions")),
-            max(s.longest_lost_s for s in scores),
-            *(sum(getattr(s, f) for s in scores) for f in ("terms_heard", "terms_said",
-                                                             "unclear")))
+        def total(field: str) -> int:
+            return sum(getattr(s, field) for s in scores)
+
+        return cls(*(total(f) for f in ("words", "substitutions", "deletions", "insertions")),
+                   max(s.longest_lost_s for s in scores),
+                   *(total(f) for f in ("terms_heard", "terms_said", "unclear", "dropped",
+                                        "repeats")),
+                   "".join(s.ops for s in scores))
+
+
+def deletion_kinds(words: list[str], chunks) -> tuple[int, int]:
+    """(dropped, repeats) among the reference words jiwer's `chunks` delete from `words`.
+
+    A deleted word the same as the word said just before or after it is a repeat written
+    once ("the risk of of"). Otherwise a run of deleted words right next to a run of at
+    least as many words written wrong was merged into them (said as n + k words, written as
+    n wrong ones, k <= n: "leg pain" as "legbain"); any other deleted word was dropped:
+    nothing was written in its place.
+    """
+    dropped = repeats = 0
+    for index, chunk in enumerate(chunks):
+        if chunk.type != "delete":
+            continue
+        beside = [chunks[i] for i in (index - 1, index + 1) if 0 <= i < len(chunks)]
+        length = chunk.ref_end_idx - chunk.ref_start_idx
+        merged = any(c.type == "substitute" and c.ref_end_idx - c.ref_start_idx >= length
+                     for c in beside)
+        for i in range(chunk.ref_start_idx, chunk.ref_end_idx):
+            if words[i] in words[max(0, i - 1):i] + words[i + 1:i + 2]:
+                repeats += 1
+            elif not merged:
+                dropped += 1
+    return dropped, repeats
+
+
+OPS = {"equal": "C", "substitute": "S", "delete": "D"}
 
 
 def score(turns, hypothesis: str, unclear: int, vocabulary, normalize) -> Score:
@@ -188,11 +230,22 @@ def score(turns, hypothesis: str, unclear: int, vocabulary, normalize) -> Score:
 
     words, seconds = _reference(turns, normalize)
     out = jiwer.process_words(" ".join(words), normalize(hypothesis) or "-")
+    chunks = out.alignments[0]
     longest = max((sum(seconds[chunk.ref_start_idx:chunk.ref_end_idx])
-                   for chunk in out.alignments[0] if chunk.type == "delete"), default=0.0)
+                   for chunk in chunks if chunk.type == "delete"), default=0.0)
     heard, said = term_recall(" ".join(t.text for t in turns), hypothesis, vocabulary)
+    ops = "".join(OPS[c.type] * (c.ref_end_idx - c.ref_start_idx) for c in chunks
+                  if c.type in OPS)
     return Score(len(words), out.substitutions, out.deletions, out.insertions,
-                 round(longest, 1), heard, said, unclear)
+                 round(longest, 1), heard, said, unclear, *deletion_kinds(words, chunks), ops)
+
+
+def substitutions_where_heard(scores: Score, baseline: Score) -> float:
+    """Share of the reference words `baseline` wrote (right or wrong) that `scores` wrote
+    wrong: substitutions compared on the same words, so that words one option lost and the
+    other recovers (some of them heard wrong) do not count against it."""
+    heard = [i for i, op in enumerate(baseline.ops) if op in "CS"]
+    return sum(scores.ops[i] == "S" for i in heard) / max(1, len(heard))
 
 
 def _term_form(text: str) -> str:
@@ -283,7 +336,8 @@ def _speed_cells(result: dict) -> list[str]:
 
 def score_row(config: str, recording: str, s: Score, extra: list[str]) -> str:
     cells = [config, recording, str(s.words), _pct(s.substitutions, s.words),
-             _pct(s.deletions, s.words), _pct(s.insertions, s.words),
+             _pct(s.deletions, s.words), _pct(s.dropped, s.words), _pct(s.repeats, s.words),
+             _pct(s.insertions, s.words),
              _pct(s.substitutions + s.deletions + s.insertions, s.words),
              f"{s.longest_lost_s:.1f} s", f"{s.terms_heard}/{s.terms_said}", str(s.unclear),
              *extra]
@@ -293,8 +347,9 @@ def score_row(config: str, recording: str, s: Score, extra: list[str]) -> str:
 def per_consultation_table(details: list[tuple[str, Part, Score]]) -> str:
     """Deletions and the longest loss per consultation, one column per option."""
     configs = list(dict.fromkeys(config for config, _, _ in details))
-    lines = [f"\nDeletions and longest lost stretch per consultation (target: <= "
-             f"{100 * MAX_DELETIONS:.0f}% and < {MAX_LOST_S:.0f} s; * = missed):\n",
+    lines = [f"\nDeletions (of them dropped, with nothing written in their place) and longest "
+             f"lost stretch per consultation (target: deletions <= {100 * MAX_DELETIONS:.0f}% "
+             f"and < {MAX_LOST_S:.0f} s; * = missed):\n",
              "| consultation | voices | " + " | ".join(configs) + " |",
              "| --- | --- |" + " --- |" * len(configs)]
     by_part: dict[tuple[str, str], dict[str, Score]] = {}
@@ -305,14 +360,31 @@ def per_consultation_table(details: list[tuple[str, Part, Score]]) -> str:
         for config in configs:
             one = scores[config]
             meets = one.rate(one.deletions) <= MAX_DELETIONS and one.longest_lost_s < MAX_LOST_S
-            cells.append(f"{_pct(one.deletions, one.words)}, {one.longest_lost_s:.1f} s"
-                         + ("" if meets else " *"))
+            cells.append(f"{_pct(one.deletions, one.words)} ({_pct(one.dropped, one.words)} "
+                         f"dropped), {one.longest_lost_s:.1f} s" + ("" if meets else " *"))
         short = "-".join(name.split("-")[:2])  # a4-01: the writer and the number
         lines.append(f"| {short} | {voices} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-HEADER = ("| option | recording | words | subst. | deletions | insert. | WER | longest lost | "
+def same_words_table(details: list[tuple[str, Part, Score]], baseline: str = "before") -> str:
+    """Substitutions of each option on the words `baseline` wrote (the long visit)."""
+    pooled = {config: Score.pooled([one for c, _, one in details if c == config])
+              for config in dict.fromkeys(config for config, _, _ in details)}
+    if baseline not in pooled:
+        return f"\n(Run `{baseline}` too for substitutions compared on the same words.)"
+    lines = [f"\nSubstitutions on the reference words `{baseline}` wrote, right or wrong (the "
+             f"words an option recovers are left out): the same words compared.\n",
+             "| option | words | subst. on them |", "| --- | --- | --- |"]
+    heard = sum(op in "CS" for op in pooled[baseline].ops)
+    for config, one in pooled.items():
+        lines.append(f"| {config} | {heard} | "
+                     f"{100 * substitutions_where_heard(one, pooled[baseline]):.1f}% |")
+    return "\n".join(lines)
+
+
+HEADER = ("| option | recording | words | subst. | deletions | of them dropped | of them repeats "
+          "| insert. | WER | longest lost | "
           "domain terms | unclear marks | speed, wall (s) | speed, CPU (s) | load 1 min "
           "before / after | peak RSS |")
 
@@ -393,6 +465,7 @@ def main() -> None:
             print(f"{config}: {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
     if details:
         print(per_consultation_table(details))
+        print(same_words_table(details))
     for line in skipped:
         print(f"\nNot measured: {line}")
 

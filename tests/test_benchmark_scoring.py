@@ -1,0 +1,47 @@
+"""The transcription benchmark's scoring: deleted words told apart by kind, and
+substitutions compared on the same words (benchmarks/transcribe.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.transcribe import Score, score, substitutions_where_heard
+
+
+class Turn:
+    def __init__(self, text: str, start: float = 0.0, end: float = 10.0):
+        self.text, self.start, self.end = text, start, end
+
+
+def _scored(said: str, heard: str) -> Score:
+    return score([Turn(said)], heard, 0, (), str.lower)
+
+
+@pytest.mark.parametrize("said, heard, dropped, repeats, merged", [
+    # two words heard as one wrong word: merged, not dropped
+    ("your main complaint is leg pain from a protrusion",
+     "your main complaint is legbain from a protrusion", 0, 0, 1),
+    # nothing written where three words were said: dropped
+    ("and you will laugh since you just told me", "and since you just told me", 3, 0, 0),
+    # a word said twice in a row written once
+    ("what is the risk of of permanent damage", "what is the risk of permanent damage",
+     0, 1, 0),
+    # three words lost beside a single wrong word: more lost than a merge explains
+    ("on my sheet and you will laugh since", "on my sheet annular since", 3, 0, 0),
+])
+def test_deleted_words_are_told_apart_by_kind(said, heard, dropped, repeats, merged):
+    scored = _scored(said, heard)
+    assert (scored.dropped, scored.repeats, scored.merged) == (dropped, repeats, merged)
+    assert scored.deletions == dropped + repeats + merged
+
+
+def test_substitutions_are_compared_on_the_words_the_baseline_wrote():
+    said = "the surgeon said the tear at L five is small and will heal"
+    baseline = _scored(said, "the surgeon said the tear at L five")  # lost the end
+    recovered = _scored(said, "the surgeon said the tear at L five is mall and bill heal")
+    # Recovering the end with two words wrong adds substitutions overall...
+    assert recovered.substitutions > baseline.substitutions
+    # ...but not on the words both wrote.
+    assert substitutions_where_heard(recovered, baseline) == 0.0
+    worse = _scored(said, "the surgeon said a tear at L five")
+    assert substitutions_where_heard(worse, baseline) == pytest.approx(1 / 8)
