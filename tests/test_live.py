@@ -202,6 +202,59 @@ def test_a_question_is_final_once_said_though_its_answer_runs_on_in_the_same_seg
     assert [w.text[-1] for w in words if not w.text[-1].isdigit()] == ["?", "."]
 
 
+EARLY_END_S = 0.2  # how early the trailing engine times a sentence's last word's end
+SCRAP_S = 0.5  # sound shorter than this at the start of a window is only a word's fading end
+
+
+class _TrailingEngine(_ScriptedEngine):
+    """The scripted engine, with two habits of Whisper's at the end of a sentence: it times
+    the last word's end EARLY_END_S before the sound ends, and a window that opens on the
+    rest of that sound (a scrap before a pause) gets a stray word for it, as Whisper writes
+    "treatment." or "room." there."""
+
+    def segments(self, audio, *, language, vocabulary, **options):
+        spans = _loud_spans(audio)
+        if spans and spans[0][0] == 0 and spans[0][1] < SCRAP_S:
+            yield Segment(0.0, spans[0][1], "room.", (Word(0.0, spans[0][1], "room.", 0.9),))
+            audio = audio.copy()
+            audio[:int(spans[0][1] * SAMPLE_RATE)] = 0
+        for segment in super().segments(audio, language=language, vocabulary=vocabulary):
+            last = segment.words[-1]
+            words = segment.words[:-1] + (replace(last, end=round(last.end - EARLY_END_S, 1)),)
+            yield replace(segment, end=words[-1].end, words=words)
+
+
+def test_a_window_after_a_pause_starts_at_the_speech_not_in_the_last_word_s_end():
+    engine = _TrailingEngine()
+    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech=_loud_spans)
+    # A sentence, a pause, the next sentence, silence.
+    pattern = [1, 1, 1, 0, 0, 1, 1, 1] + [0] * 8
+    for loud in pattern:
+        transcriber.feed(np.full(SAMPLE_RATE, 0.1 * loud, dtype=np.float32))
+        transcriber.step()
+    transcript = transcriber.finish()
+    words = [w for s in transcript.segments for w in s.words]
+    # No stray word for the first sentence's fading end; every spoken second once, in order.
+    assert "room." not in [w.text for w in words]
+    assert [int(round(w.start)) for w in words] == [s for s, loud in enumerate(pattern) if loud]
+    assert transcriber.pending_s == 0
+
+
+def test_speech_voice_detection_misses_but_the_engine_writes_is_never_skipped():
+    def loud_only(audio):
+        return _loud_spans(np.where(audio >= 0.1, audio, 0))
+
+    transcriber = LiveTranscriber(_ScriptedEngine(), TranscribeSettings(), speech=loud_only)
+    # A sentence, a pause, a quiet one voice detection does not hear, silence.
+    pattern = [0.1, 0.1, 0, 0.05, 0.05, 0.05] + [0] * 8
+    for level in pattern:
+        transcriber.feed(np.full(SAMPLE_RATE, level, dtype=np.float32))
+        transcriber.step()
+    transcript = transcriber.finish()
+    assert [w.start for s in transcript.segments for w in s.words] == [
+        second for second, level in enumerate(pattern) if level]
+
+
 SPEECH, SKIPPED, DEAF = 0.1, 0.2, 0.3  # levels of sound the skipping engine tells apart
 
 
@@ -222,7 +275,7 @@ class _SkippingEngine:
         heard = (level != 0) & (level != DEAF) & ~((level == SKIPPED) & bool(vocabulary))
         edges = np.flatnonzero(np.diff(np.concatenate([[0], heard.astype(np.int8), [0]])))
         for first, last in zip(edges[::2] / 10, edges[1::2] / 10):
-            starts = np.arange(first, last, 0.5)
+            starts = np.arange(first, last - 0.05, 0.5)  # never `last`, however it rounds
             words = tuple(Word(round(t, 2), round(min(t + 0.5, last), 2),
                                f"w{t:g}" + ("." if t == starts[-1] else ""), 0.9)
                           for t in starts)

@@ -26,8 +26,9 @@ from extract.findings import Findings
 from extract.questionset import QuestionSet
 from extract.transcript import Segment, Transcript, Word, shifted, with_words
 from recorder.storage.audiofile import SAMPLE_RATE
-from recorder.transcription.coverage import SpeechSpans, silero_speech
+from recorder.transcription.coverage import WORD_REACH_S, Span, SpeechSpans, silero_speech
 from recorder.transcription.engines import (
+    VAD_SPEECH_PAD_MS,
     Engine,
     TranscribeSettings,
     checked,
@@ -39,6 +40,9 @@ LIVE_WINDOW_MIN_S = 5.0  # transcribe once this much new audio has arrived
 LIVE_RETRY_S = 3.0  # a window still in progress is heard again after this much more audio
 TAIL_GUARD_S = 1.5  # words ending this close to the window's end may be cut: hear them again
 NO_SPEECH_ADVANCE_S = 10.0  # a window this long with no words is silence: move past it
+# A window that starts in a pause starts this long before the speech after it: the padding
+# the decoder's own voice detection keeps around speech, so the first word is heard whole.
+WINDOW_LEAD_IN_S = VAD_SPEECH_PAD_MS / 1000
 # Whisper wrote nothing for a window in which voice detection hears this much speech: wait
 # for more audio rather than pass over it, up to GIVE_UP_WINDOW_S.
 MIN_SPEECH_S = 1.0
@@ -114,6 +118,27 @@ def _up_to_sentence_end(segments: list[Segment]) -> list[Segment]:
     return segments  # no sentence ends in it: keep it all rather than hold it forever
 
 
+def _next_start(spans: list[Span], heard: list[Segment], done_s: float,
+                keep_until: float) -> float:
+    """Where the next window starts, everything before `done_s` being final (seconds into
+    this window; `spans`: its speech by voice detection; `heard`: what Whisper wrote).
+
+    Where what is final reaches the end of the speech it is in (within WORD_REACH_S: Whisper
+    times a word's end a few tenths early), the pause after it is skipped: the next window
+    starts WINDOW_LEAD_IN_S before the next speech, or at the tail guard if none is heard
+    yet. Given the fading end of the last word and a pause, Whisper writes a stray word for
+    that scrap of sound ("room.") or stretches the next word back over the pause, and a
+    stray word at a turn can cut the reply before it short (the sample visit's Q3, README).
+    So that is all it skips: a word Whisper wrote after the pause is speech even where voice
+    detection hears none, and the window starts before it. Inside speech, the window starts
+    at `done_s`.
+    """
+    after = [start for start, end in spans if end > done_s + WORD_REACH_S]
+    after += [w.start for s in heard for w in s.words if w.start > done_s + WORD_REACH_S]
+    resumes_s = min(after) if after else keep_until + WINDOW_LEAD_IN_S
+    return min(keep_until, max(done_s, resumes_s - WINDOW_LEAD_IN_S))
+
+
 def live_settings(settings: TranscribeSettings) -> TranscribeSettings:
     """`settings` as the live transcriber decodes with them, and its engine is loaded with:
     one short window at a time, so no batches and every thread on that one window."""
@@ -153,9 +178,6 @@ class LiveTranscriber:
     def pending_s(self) -> float:
         return self._pending_samples / SAMPLE_RATE
 
-    def _speech_s(self, samples: np.ndarray) -> float:
-        return sum(end - start for start, end in self._speech(samples))
-
     def step(self, *, final: bool = False) -> bool:
         """Transcribe the audio waiting, if there is enough; True if anything was done."""
         with self._lock:
@@ -168,7 +190,9 @@ class LiveTranscriber:
         self._tried_samples = len(window)
         window_s = len(window) / SAMPLE_RATE
         keep_until = window_s if final else window_s - TAIL_GUARD_S
-        if final and self._speech_s(window) < FINAL_MIN_SPEECH_S:
+        spans = self._speech(window)
+        speech_s = sum(end - start for start, end in spans)
+        if final and speech_s < FINAL_MIN_SPEECH_S:
             heard = []  # the last moments hold no speech: Whisper would only invent some
         else:
             heard = first_hearing(window, self._engine, self._settings)
@@ -177,12 +201,13 @@ class LiveTranscriber:
         if kept:
             # Up to the last word heard, not the segment's end: Whisper can stretch a
             # segment's end over speech it did not write down, and that must be heard again.
-            consumed_s = _last_word_end(kept[-1])
+            done_s = _last_word_end(kept[-1])
         elif not heard and (final or window_s >= GIVE_UP_WINDOW_S or (
-                window_s >= NO_SPEECH_ADVANCE_S and self._speech_s(window) < MIN_SPEECH_S)):
-            consumed_s = keep_until  # silence (voice detection agrees): nothing to hear again
+                window_s >= NO_SPEECH_ADVANCE_S and speech_s < MIN_SPEECH_S)):
+            done_s = keep_until  # silence (voice detection agrees): nothing to hear again
         else:
             return True  # speech still going on: wait for more audio
+        consumed_s = _next_start(spans, heard, done_s, keep_until)
         consumed = min(len(window), int(round(consumed_s * SAMPLE_RATE)))
         # Only what is made final is guarded, once: a window still in progress is heard
         # again anyway. Segments with no text from here mark speech no one could write.
