@@ -415,3 +415,31 @@ def test_an_unclear_stretch_survives_a_checkpoint_so_a_resumed_run_keeps_it():
                                      language="en", vocabulary=("L5-S1",)),
                       done_samples=10 * SAMPLE_RATE, transcript=transcript)
     assert Partial.from_json(partial.to_json()) == partial
+
+
+def test_a_context_word_heard_again_inside_the_stretch_is_not_written_twice():
+    audio = _timeline(20)
+    before = _words(0, 4) + [Word(start=1.6, end=1.9, text="the", probability=0.9)]
+    after = [Word(start=5.5, end=6.0, text="surgery", probability=0.9),
+             Word(start=6.1, end=6.5, text="today", probability=0.9)]
+    # The retry's clip holds "the" and "surgery" as context; it times them 0.4-0.5 s into
+    # the stretch (2.5-5.0 s), past the reach of the words already written.
+    script = [(2.3, 2.6, "The"), (2.7, 3.2, "question"), (3.3, 3.6, "is"), (3.7, 4.0, "no,"),
+              (4.1, 4.4, "no"), (4.6, 5.0, "surgery.")]
+    decode = FakeDecoder(20, script)
+    result = guarded(audio, [_segment(before), _segment(after)], decode,
+                     speech=lambda _: [(0.0, 2.0), (2.5, 5.0), (5.5, 7.0)])
+    # Each said once; the retry's own "no, no" is a repetition said, and both stay.
+    assert [w.text for s in result for w in s.words] == [w.text for w in before] + [
+        "question", "is", "no,", "no"] + [w.text for w in after]
+    assert not any(not s.text for s in result)
+
+
+def test_the_same_word_said_again_after_a_pause_is_kept():
+    audio = _timeline(20)
+    before = _words(0, 4) + [Word(start=1.6, end=1.9, text="no", probability=0.9)]
+    # "no" again 1.3 s after the first: a word said twice, not one word timed twice.
+    script = [(3.2, 3.5, "no,"), (3.6, 3.9, "that's"), (4.0, 4.3, "not"), (4.4, 4.9, "it")]
+    result = guarded(audio, [_segment(before)], FakeDecoder(20, script),
+                     speech=lambda _: [(0.0, 2.0), (3.2, 5.0)])
+    assert [w.text for s in result for w in s.words][5:] == ["no,", "that's", "not", "it"]

@@ -18,8 +18,10 @@ speech that voice activity detection hears with the words Whisper wrote:
    words stay too few, they are kept, and the stretch's speech they do not cover (all of
    it, if they seem to) is marked so too.
 
-Words found by a retry are kept only where no word was, and merged in time order. Only
-speech that voice activity detection hears is ever retried: silence gives no words.
+Words found by a retry are kept only where no word was, and merged in time order; the word
+written right before or after the stretch, heard again in the retry's context and timed
+just inside it, is not written twice. Only speech that voice activity detection hears is
+ever retried: silence gives no words.
 
 It works on segments, audio and a decode function, so any engine gets it.
 """
@@ -32,6 +34,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 import numpy as np
+from rapidfuzz import utils
 
 from extract.transcript import Segment, Word, shifted, with_words
 
@@ -70,6 +73,15 @@ SPARSE_MIN_S = 4.0
 # whole sentence; the second retry gives it the stretch alone, padded a little.
 RETRY_CONTEXT_S = 2.0
 SHORT_CONTEXT_S = 0.2
+# A retry hears its context again, and a word of it already written may come back timed
+# inside the stretch. The same word (text normalized) as the one written right before or
+# after the stretch, first or last of the retry's new words and less than REPEAT_GAP_S
+# from it, is that word said once, not twice. Timed by the first pass and by a retry with
+# RETRY_CONTEXT_S either side, one word's start moved by 0.22 s at most (79 context words
+# of the sample visit and a5-07 by flite; 95% within 0.08 s), so timed twice it starts at
+# most that long after the first timing ends; REPEAT_GAP_S allows over twice that. A word
+# said again after a longer pause is kept.
+REPEAT_GAP_S = 2 * WORD_REACH_S
 # A retry's words must number at least this many per second of the stretch's speech to be
 # taken as what was said there. Chosen on 309 retried stretches (6 corpus consultations,
 # espeak-ng and flite; stretches the guard met, stretches made by removing first-pass words,
@@ -246,13 +258,44 @@ def in_time_order(segments: list[Segment]) -> list[Segment]:
 def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
            taken: list[Word]) -> list[Segment]:
     """`lost` decoded again with `context_s` of audio either side; only the words that fall
-    inside it and away from the words already there."""
+    inside it, away from the words already there, and not a word of the context again."""
     duration_s = len(audio) / SAMPLE_RATE
     start = max(0.0, lost.start - context_s)
     end = min(duration_s, lost.end + context_s)
     clip = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
-    return _new_words([shifted(segment, start) for segment in without_phantoms(decode(clip))], lost,
-                      taken, duration_s)
+    found = _new_words([shifted(segment, start) for segment in without_phantoms(decode(clip))],
+                       lost, taken, duration_s)
+    repeats = _repeats(_words_of(found), lost, taken)
+    return [part for part in (_kept_part(s, lambda w: not any(w is r for r in repeats))
+                              for s in found) if part is not None]
+
+
+def _repeats(found: list[Word], lost: Lost, taken: list[Word]) -> list[Word]:
+    """The first and the last of a retry's new words `found` when it is the word of `taken`
+    right before (or after) `lost` again, close to it in time (REPEAT_GAP_S): the context
+    word timed into the stretch. Repetitions among the retry's own words are never
+    touched."""
+    if not found:
+        return []
+    first = min(found, key=lambda w: w.start)
+    last = max(found, key=lambda w: w.end)
+    before = [w for w in taken if (w.start + w.end) / 2 < lost.start]
+    after = [w for w in taken if (w.start + w.end) / 2 > lost.end]
+    repeats = []
+    if before:
+        neighbour = max(before, key=lambda w: w.end)
+        if _same_word(first, neighbour) and first.start - neighbour.end < REPEAT_GAP_S:
+            repeats.append(first)
+    if after and not any(last is r for r in repeats):
+        neighbour = min(after, key=lambda w: w.start)
+        if _same_word(last, neighbour) and neighbour.start - last.end < REPEAT_GAP_S:
+            repeats.append(last)
+    return repeats
+
+
+def _same_word(a: Word, b: Word) -> bool:
+    plain = utils.default_process(a.text)
+    return bool(plain) and plain == utils.default_process(b.text)
 
 
 def _new_words(found: Iterable[Segment], lost: Lost, taken: list[Word],
