@@ -443,3 +443,21 @@ def test_the_same_word_said_again_after_a_pause_is_kept():
     result = guarded(audio, [_segment(before)], FakeDecoder(20, script),
                      speech=lambda _: [(0.0, 2.0), (3.2, 5.0)])
     assert [w.text for s in result for w in s.words][5:] == ["no,", "that's", "not", "it"]
+
+
+def test_a_sparse_stretch_no_retry_hears_more_of_keeps_its_words_and_is_marked_unclear():
+    audio = _timeline(20)
+    said = _words(0, 5)  # 0-1.9 s
+    # 6 s of speech (4-10 s) holding four words, reaching over it with WORD_REACH_S: far
+    # fewer than its length holds, and the retries hear nothing more.
+    few = [Word(start=s, end=round(s + 0.8, 2), text=t, probability=0.6) for s, t in (
+        (4.0, "physiotherapy"), (5.6, "unfortunately"), (7.2, "appointments"),
+        (8.8, "consultation"))]
+    assert len(few) < MIN_WORDS_PER_S * 6.0
+    speech = lambda _: [(0.0, 2.0), (4.0, 10.0)]
+    assert lost_speech(speech(audio), said + few, 20.0)[0].sparse
+    decode = FakeDecoder(20, [])
+    result = guarded(audio, [_segment(said), _segment(few)], decode, speech=speech)
+    assert [w.text for s in result for w in s.words] == [w.text for w in said + few]
+    assert [(s.start, s.end) for s in result if not s.text] == [(4.0, 10.0)]
+    assert len(decode.clips) == 2  # with its context, then with less, as for a gap

@@ -11,12 +11,13 @@ speech that voice activity detection hears with the words Whisper wrote:
 2. a retry is trusted only when it covers the stretch with a plausible number of words
    (MIN_RETRY_WORDS_PER_S): one word written for seconds of speech would otherwise count
    as covering all of it. Otherwise the stretch is decoded once more with a shorter
-   context, and the hearing with more words is kept, filled in by the other's;
+   context, and the hearing with more words is kept, filled in by the other's. The few
+   words a sparse stretch already holds are its first hearing, on the same terms;
 3. speech still not covered after that is marked by a segment with no text and
    `low_confidence`, which the text outputs show as "[unclear speech]": something was said
    there that could not be transcribed, and the patient should listen to it. Where the
-   words stay too few, they are kept, and the stretch's speech they do not cover (all of
-   it, if they seem to) is marked so too.
+   words stay too few (a sparse stretch no retry heard more of, too), they are kept, and
+   the stretch's speech they do not cover (all of it, if they seem to) is marked so too.
 
 Words found by a retry are kept only where no word was, and merged in time order; the word
 written right before or after the stretch, heard again in the retry's context and timed
@@ -326,11 +327,11 @@ def plausible(words: int, lost: Lost) -> bool:
 
 def _merged(hearings: list[list[Segment]], lost: Lost, taken: list[Word],
             duration_s: float) -> list[Segment]:
-    """The hearing of `lost` with the most words, filled in where it wrote nothing by the
-    others' words."""
-    ranked = sorted(hearings, key=lambda found: -len(_words_of(found)))  # stable: earlier first
-    merged: list[Segment] = []
-    for found in ranked:
+    """The hearing of `lost` with the most words (the earliest of equals), as it is: each is
+    already away from `taken`; filled in where it wrote nothing by the others' words."""
+    ranked = sorted(hearings, key=lambda found: -len(_words_of(found)))  # stable
+    merged = list(ranked[0])
+    for found in ranked[1:]:
         merged += _new_words(found, lost, taken + _words_of(merged), duration_s)
     return merged
 
@@ -340,24 +341,24 @@ def _unclear(start: float, end: float) -> Segment:
                    confidence=UNCLEAR_CONFIDENCE, low_confidence=True)
 
 
-def _replace_sparse(segments: list[Segment], lost: Lost, found: list[Segment]) -> list[Segment]:
-    """`segments` with the few words inside a sparse stretch swapped for a retry's, when the
-    retry heard more of it."""
-    def outside(word: Word) -> bool:
-        return not lost.start <= (word.start + word.end) / 2 <= lost.end
-
-    kept = [part for part in (_kept_part(s, outside) if s.words else s for s in segments)
-            if part is not None]
-    return kept + found
+def _inside(word: Word, lost: Lost) -> bool:
+    return lost.start <= (word.start + word.end) / 2 <= lost.end
 
 
 def _heard_again(audio: np.ndarray, lost: Lost, spans: list[Span], result: list[Segment],
                  decode: Decode) -> list[Segment]:
-    """What to add to `result` for `lost`, speech no word covers: the retries' words, and
-    unclear marks where they do not plausibly account for the speech."""
+    """`result` with `lost` heard again: the hearing of it with the most words, filled in by
+    the others', and unclear marks where they do not plausibly account for the speech. The
+    few words a sparse stretch holds are its first hearing: kept when no retry hears more,
+    but then, too few for the speech, they leave it marked."""
     duration_s = len(audio) / SAMPLE_RATE
-    taken = _words_of(result)
-    hearings: list[list[Segment]] = []
+    kept, hearings = result, []
+    if lost.sparse:
+        kept = [part for part in (_kept_part(s, lambda w: not _inside(w, lost)) if s.words
+                                  else s for s in result) if part is not None]
+        hearings.append([part for part in (_kept_part(s, lambda w: _inside(w, lost))
+                                           for s in result if s.words) if part is not None])
+    taken = _words_of(kept)
     for context_s in (RETRY_CONTEXT_S, SHORT_CONTEXT_S):
         hearings.append(_retry(audio, lost, context_s, decode, taken))
         found = _merged(hearings, lost, taken, duration_s)
@@ -365,10 +366,10 @@ def _heard_again(audio: np.ndarray, lost: Lost, spans: list[Span], result: list[
                  if l.start < lost.end and lost.start < l.end and not l.sparse]
         enough = plausible(len(_words_of(found)), lost)
         if enough and not still:
-            return found
+            return kept + found
     if not enough:  # too few words for the speech: what they leave should be listened to
         still = _unheard(spans, lost, _words_of(found), duration_s) or [lost]
-    return found + [_unclear(l.start, l.end) for l in still]
+    return kept + found + [_unclear(l.start, l.end) for l in still]
 
 
 def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
@@ -381,12 +382,5 @@ def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
     if not spans:
         return result
     for lost in lost_speech(spans, _words_of(result), duration_s):
-        if lost.sparse:
-            taken = [w for w in _words_of(result)
-                     if not lost.start <= (w.start + w.end) / 2 <= lost.end]
-            found = _retry(audio, lost, RETRY_CONTEXT_S, decode, taken)
-            if len(_words_of(found)) > lost.words:
-                result = _replace_sparse(result, lost, found)
-            continue
-        result += _heard_again(audio, lost, spans, result, decode)
+        result = _heard_again(audio, lost, spans, result, decode)
     return in_time_order(result)
