@@ -12,9 +12,10 @@ import pytest
 from rapidfuzz import utils
 
 from extract.transcript import Segment, Word
-from recorder.transcription.coverage import (HELD_WORD_S, MAX_WORD_S, MIN_LOST_S,
-                                             MIN_RETRY_WORDS_PER_S, MIN_WORDS_PER_S,
-                                             SPARSE_MIN_S, guarded, lost_speech)
+from recorder.transcription.coverage import (MIN_LOST_S, MIN_RETRY_WORDS_PER_S,
+                                             MIN_WORDS_PER_S, SAID_S_PER_LETTER,
+                                             SHORTEST_SAID_S, SPARSE_MIN_S, WORD_REACH_S,
+                                             guarded, lost_speech)
 from recorder.transcription.engines import TranscribeSettings, transcribe
 from recorder.transcription.windows import Window
 from testkit.speech import speak
@@ -138,7 +139,7 @@ def test_speech_without_words_for_a_second_is_lost_and_shorter_is_not():
     words = _words(0, 10) + _words(10, 10) + _words(20, 10)  # 0-3.9, 10-13.9, 20-23.9 s
     speech = [(0.0, 4.0), (5.0, 5.0 + MIN_LOST_S + 0.1), (10.0, 14.0),
               (15.0, 15.0 + MIN_LOST_S - 0.3), (20.0, 24.0)]
-    lost = lost_speech(speech, words, 30.0)
+    lost = lost_speech(speech, [_segment(words[i:i + 10]) for i in (0, 10, 20)], 30.0)
     assert [(l.start, l.end) for l in lost] == [(5.0, 6.1)]
     assert lost[0].words == 0
 
@@ -146,13 +147,15 @@ def test_speech_without_words_for_a_second_is_lost_and_shorter_is_not():
 def test_a_word_stretched_over_skipped_speech_covers_only_its_two_ends():
     # Said at its start ("and" then silence Whisper hid) or at its end (a 4.6 s "I'm" whose
     # start was pulled back over two skipped sentences): the middle is speech to hear again.
-    stretched = [Word(start=1.0, end=9.0, text="and", probability=0.5)]
-    lost = lost_speech([(1.0, 9.0)], stretched, 10.0)
+    stretched = Word(start=1.0, end=9.0, text="and", probability=0.5)
+    lost = lost_speech([(1.0, 9.0)], [_segment([stretched])], 10.0)
+    reach = SHORTEST_SAID_S + WORD_REACH_S
     assert [(l.start, l.end) for l in lost] == [
-        pytest.approx((1.0 + HELD_WORD_S + 0.3, 9.0 - HELD_WORD_S - 0.3), abs=0.02)]
-    assert lost_speech([(1.0, 1.0 + MAX_WORD_S)], [Word(start=1.0, end=1.0 + MAX_WORD_S,
-                                                        text="microdiscectomy",
-                                                        probability=0.9)], 10.0) == []
+        pytest.approx((1.0 + reach, 9.0 - reach), abs=0.02)]
+    # A long word said slowly is not stretched: as long as its letters take, it is all said.
+    long_s = SAID_S_PER_LETTER * len("microdiscectomy")
+    assert lost_speech([(1.0, 1.0 + long_s)], [_segment([Word(
+        start=1.0, end=1.0 + long_s, text="microdiscectomy", probability=0.9)])], 10.0) == []
 
 
 def test_text_no_audio_holds_is_dropped_and_its_speech_heard_again():
@@ -209,10 +212,10 @@ def test_far_too_few_words_for_the_speech_is_lost_too():
     count = int(MIN_WORDS_PER_S * length) - 1
     thin = [Word(start=round(i * length / count, 2), end=round(i * length / count + 1.2, 2),
                  text=f"w{i}", probability=0.9) for i in range(count)]
-    lost = lost_speech([(0.0, length)], thin, length + 1)
+    lost = lost_speech([(0.0, length)], [_segment(thin)], length + 1)
     assert lost and lost[0].sparse and lost[0].words == count
     enough = _words(0, int(2.5 * length), step=0.4)
-    assert lost_speech([(0.0, length)], enough, length + 1) == []
+    assert lost_speech([(0.0, length)], [_segment(enough)], length + 1) == []
 
 
 class FakeDecoder:
@@ -455,9 +458,35 @@ def test_a_sparse_stretch_no_retry_hears_more_of_keeps_its_words_and_is_marked_u
         (8.8, "consultation"))]
     assert len(few) < MIN_WORDS_PER_S * 6.0
     speech = lambda _: [(0.0, 2.0), (4.0, 10.0)]
-    assert lost_speech(speech(audio), said + few, 20.0)[0].sparse
+    assert lost_speech(speech(audio), [_segment(said), _segment(few)], 20.0)[0].sparse
     decode = FakeDecoder(20, [])
     result = guarded(audio, [_segment(said), _segment(few)], decode, speech=speech)
     assert [w.text for s in result for w in s.words] == [w.text for w in said + few]
     assert [(s.start, s.end) for s in result if not s.text] == [(4.0, 10.0)]
     assert len(decode.clips) == 2  # with its context, then with less, as for a gap
+
+
+def test_a_first_word_stretched_back_over_speech_leaves_it_to_be_heard_again():
+    # Whisper starts a segment with "I" pulled back from 4.7 s to 3.0 s, over "my leg still
+    # hurts" (3.0-4.1 s) that it skipped: 2.0 s, and the word itself is said at its end.
+    before = _words(0, 5)  # 0-1.9 s
+    segment = [Word(start=3.0, end=5.0, text="I", probability=0.7)] + [
+        Word(start=5.1, end=5.4, text="think", probability=0.9),
+        Word(start=5.5, end=5.8, text="so.", probability=0.9)]
+    speech = [(0.0, 2.0), (3.0, 6.0)]
+    lost = lost_speech(speech, [_segment(before), _segment(segment)], 20.0)
+    assert [(l.start, l.end, l.words) for l in lost] == [
+        (3.0, round(5.0 - SHORTEST_SAID_S - WORD_REACH_S, 2), 0)]
+    decode = FakeDecoder(20, [(3.0, 3.2, "my"), (3.3, 3.6, "leg"), (3.65, 3.85, "still"),
+                              (3.9, 4.1, "hurts")])
+    result = guarded(_timeline(20), [_segment(before), _segment(segment)], decode,
+                     speech=lambda _: speech)
+    # Heard again, and read before the word stretched over it.
+    assert [s.text for s in result] == [_segment(before).text, "my leg still hurts",
+                                        "I think so."]
+    # The last word of a segment is stretched forward the same way (it is said at its
+    # start), and speech after it is heard again too.
+    forward = [Word(start=3.0, end=3.3, text="It", probability=0.9),
+               Word(start=3.4, end=5.6, text="hurts", probability=0.7)]
+    assert [(l.start, l.end) for l in lost_speech([(3.0, 5.6)], [_segment(forward)], 20.0)] == [
+        (round(3.4 + SHORTEST_SAID_S + WORD_REACH_S, 2), 5.6)]

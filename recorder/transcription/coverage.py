@@ -7,7 +7,10 @@ speech that voice activity detection hears with the words Whisper wrote:
 
 1. every stretch of speech of MIN_LOST_S or more that no word covers, and every stretch of
    speech with far fewer words than its length holds, is decoded again on its own, without
-   the vocabulary (the vocabulary is what makes base skip), with some context around it;
+   the vocabulary (the vocabulary is what makes base skip), with some context around it.
+   A word timed longer than it can be said was stretched over speech it does not hold, and
+   covers only as long as it can be said, at the end where it sits: a segment's first word
+   at its end (Whisper pulls it back over what came before), its last at its start;
 2. a retry is trusted only when it covers the stretch with a plausible number of words
    (MIN_RETRY_WORDS_PER_S): one word written for seconds of speech would otherwise count
    as covering all of it. Otherwise the stretch is decoded once more with a shorter
@@ -49,11 +52,19 @@ MIN_LOST_S = 1.0
 # A word is taken to cover this much time either side of its own timing: Whisper's word
 # times jitter by a few tenths of a second around pauses.
 WORD_REACH_S = 0.3
-# A word lasting longer than this was stretched over speech Whisper did not write down (a
-# 10-second "and", a 4.6-second "I'm" over two sentences it skipped): the word itself sits
-# at one end or the other, so it covers only HELD_WORD_S at each end, never the middle.
-MAX_WORD_S = 1.5
-HELD_WORD_S = MAX_WORD_S / 2
+# How long a word lasts as said: SAID_S_PER_LETTER for each of its letters and digits, and
+# at least SHORTEST_SAID_S. Of 1,256 first-pass words inside segments (the sample visit,
+# a1-08 by flite, a3-07 by espeak-ng), 97.5% last no longer: the 99th percentile is 0.6-0.76 s
+# for words of 1-4 letters and 0.95 s for 12 letters; the rest ran on into a pause (a 4.3 s
+# "the"). Too short a length costs little: a word must outlast it by MIN_LOST_S, plus
+# WORD_REACH_S, before speech counts as lost.
+# A word timed longer than that was stretched over speech Whisper did not write down (a
+# 10-second "and", a 4.6-second "I'm" over two sentences it skipped) and covers only the
+# part the word itself fills, at the end where it sits: a segment's first word is stretched
+# back over what came before it (it sits at its end), its last forward over what followed
+# (at its start), and a word between, or alone, either way (both ends).
+SAID_S_PER_LETTER = 0.08
+SHORTEST_SAID_S = 0.6
 # Text Whisper writes with no audio under it, dropped before the guard looks (it would be
 # shown as said, and would cover speech that must be heard again): one letter held this
 # many times or more ("annnnnnnn...", timed over 20 s of skipped speech; no English word
@@ -140,16 +151,28 @@ def _mask(spans: Iterable[Span], length: int) -> np.ndarray:
     return mask
 
 
-def _word_spans(words: Iterable[Word]) -> list[Span]:
-    """The time each word accounts for: itself and WORD_REACH_S either side; only its two
-    ends when it was stretched over more than MAX_WORD_S."""
+def _said_s(word: Word) -> float:
+    """How long `word` can last as said; timed longer, it was stretched over speech."""
+    letters = len(utils.default_process(word.text).replace(" ", ""))
+    return max(SHORTEST_SAID_S, SAID_S_PER_LETTER * letters)
+
+
+def _word_spans(segments: Iterable[Segment]) -> list[Span]:
+    """The time each word accounts for: itself and WORD_REACH_S either side; when it lasts
+    longer than it can be said, only as long as it can, at the end (or ends) where it sits:
+    not the start of a segment's first word, nor the end of its last."""
     spans = []
-    for w in words:
-        if w.end - w.start <= MAX_WORD_S:
-            spans.append((w.start - WORD_REACH_S, w.end + WORD_REACH_S))
-        else:
-            spans += [(w.start - WORD_REACH_S, w.start + HELD_WORD_S + WORD_REACH_S),
-                      (w.end - HELD_WORD_S - WORD_REACH_S, w.end + WORD_REACH_S)]
+    for segment in segments:
+        last = len(segment.words) - 1
+        for i, w in enumerate(segment.words):
+            said_s = _said_s(w)
+            if w.end - w.start <= said_s:
+                spans.append((w.start - WORD_REACH_S, w.end + WORD_REACH_S))
+                continue
+            if i > 0 or last == 0:  # not the first word, stretched back: it may sit here
+                spans.append((w.start - WORD_REACH_S, w.start + said_s + WORD_REACH_S))
+            if i < last or last == 0:  # not the last word, stretched forward
+                spans.append((w.end - said_s - WORD_REACH_S, w.end + WORD_REACH_S))
     return spans
 
 
@@ -172,15 +195,17 @@ def _uncovered(is_speech: np.ndarray, covered: np.ndarray, min_s: float) -> list
     return found
 
 
-def lost_speech(speech: list[Span], words: list[Word], duration_s: float) -> list[Lost]:
-    """The stretches of `speech` that `words` do not account for, in time order.
+def lost_speech(speech: list[Span], segments: list[Segment], duration_s: float) -> list[Lost]:
+    """The stretches of `speech` that the words of `segments` do not account for, in time
+    order.
 
     A stretch between words holding MIN_LOST_S of speech or more is lost; so is a stretch
     of speech of SPARSE_MIN_S or more holding fewer than MIN_WORDS_PER_S words a second.
     """
     length = _frames(duration_s) + 1
-    found = _uncovered(_mask(speech, length), _mask(_word_spans(words), length), MIN_LOST_S)
-    middles = np.array([(w.start + w.end) / 2 for w in words])
+    found = _uncovered(_mask(speech, length), _mask(_word_spans(segments), length),
+                       MIN_LOST_S)
+    middles = np.array([(w.start + w.end) / 2 for w in _words_of(segments)])
     for start, end in speech:
         inside = int(np.sum((middles >= start) & (middles <= end))) if len(middles) else 0
         if (end - start >= SPARSE_MIN_S and inside < MIN_WORDS_PER_S * (end - start)
@@ -189,13 +214,14 @@ def lost_speech(speech: list[Span], words: list[Word], duration_s: float) -> lis
     return sorted(found, key=lambda lost: lost.start)
 
 
-def _unheard(speech: list[Span], lost: Lost, words: list[Word], duration_s: float) -> list[Lost]:
-    """The speech inside `lost` that no word of `words` covers: what is left to listen to
+def _unheard(speech: list[Span], lost: Lost, found: list[Segment],
+             duration_s: float) -> list[Lost]:
+    """The speech inside `lost` that no word of `found` covers: what is left to listen to
     when the words are too few to be all that was said."""
     length = _frames(duration_s) + 1
     inside = _mask([(max(start, lost.start), min(end, lost.end)) for start, end in speech
                     if start < lost.end and lost.start < end], length)
-    return _uncovered(inside, _mask(_word_spans(words), length), MIN_UNHEARD_S)
+    return _uncovered(inside, _mask(_word_spans(found), length), MIN_UNHEARD_S)
 
 
 def _words_of(segments: Iterable[Segment]) -> list[Word]:
@@ -242,8 +268,9 @@ def in_time_order(segments: list[Segment]) -> list[Segment]:
     """`segments` in time order, each cut where words of another, or a mark of unclear
     speech, fall among its own words, so the text reads in the order it was said: a
     retry's words or a mark can sit inside a segment that stretched a word over them."""
-    timed = sorted([(w.start, index, position) for index, segment in enumerate(segments)
-                    for position, w in enumerate(segment.words)]
+    timed = sorted([(_said_from(segment, position), index, position)
+                    for index, segment in enumerate(segments)
+                    for position in range(len(segment.words))]
                    + [(segment.start, index, -1) for index, segment in enumerate(segments)
                       if not segment.words])
     pieces: list[tuple[int, list[Word]]] = []
@@ -256,8 +283,17 @@ def in_time_order(segments: list[Segment]) -> list[Segment]:
             for index, words in pieces]
 
 
+def _said_from(segment: Segment, position: int) -> float:
+    """When the word at `position` in `segment` is said from: its start, but a segment's
+    first word stretched back over what came before it is said at its end (`_word_spans`)."""
+    word = segment.words[position]
+    if position == 0 and len(segment.words) > 1:
+        return max(word.start, word.end - _said_s(word))
+    return word.start
+
+
 def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
-           taken: list[Word]) -> list[Segment]:
+           taken: list[Segment]) -> list[Segment]:
     """`lost` decoded again with `context_s` of audio either side; only the words that fall
     inside it, away from the words already there, and not a word of the context again."""
     duration_s = len(audio) / SAMPLE_RATE
@@ -266,7 +302,7 @@ def _retry(audio: np.ndarray, lost: Lost, context_s: float, decode: Decode,
     clip = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
     found = _new_words([shifted(segment, start) for segment in without_phantoms(decode(clip))],
                        lost, taken, duration_s)
-    repeats = _repeats(_words_of(found), lost, taken)
+    repeats = _repeats(_words_of(found), lost, _words_of(taken))
     return [part for part in (_kept_part(s, lambda w: not any(w is r for r in repeats))
                               for s in found) if part is not None]
 
@@ -299,7 +335,7 @@ def _same_word(a: Word, b: Word) -> bool:
     return bool(plain) and plain == utils.default_process(b.text)
 
 
-def _new_words(found: Iterable[Segment], lost: Lost, taken: list[Word],
+def _new_words(found: Iterable[Segment], lost: Lost, taken: list[Segment],
                duration_s: float) -> list[Segment]:
     """The parts of `found` (times in the audio) inside `lost` and away from `taken`."""
     length = _frames(duration_s) + 1
@@ -325,14 +361,14 @@ def plausible(words: int, lost: Lost) -> bool:
     return words >= MIN_RETRY_WORDS_PER_S * lost.speech_s
 
 
-def _merged(hearings: list[list[Segment]], lost: Lost, taken: list[Word],
+def _merged(hearings: list[list[Segment]], lost: Lost, taken: list[Segment],
             duration_s: float) -> list[Segment]:
     """The hearing of `lost` with the most words (the earliest of equals), as it is: each is
     already away from `taken`; filled in where it wrote nothing by the others' words."""
     ranked = sorted(hearings, key=lambda found: -len(_words_of(found)))  # stable
     merged = list(ranked[0])
     for found in ranked[1:]:
-        merged += _new_words(found, lost, taken + _words_of(merged), duration_s)
+        merged += _new_words(found, lost, taken + merged, duration_s)
     return merged
 
 
@@ -358,17 +394,16 @@ def _heard_again(audio: np.ndarray, lost: Lost, spans: list[Span], result: list[
                                   else s for s in result) if part is not None]
         hearings.append([part for part in (_kept_part(s, lambda w: _inside(w, lost))
                                            for s in result if s.words) if part is not None])
-    taken = _words_of(kept)
     for context_s in (RETRY_CONTEXT_S, SHORT_CONTEXT_S):
-        hearings.append(_retry(audio, lost, context_s, decode, taken))
-        found = _merged(hearings, lost, taken, duration_s)
-        still = [l for l in lost_speech(spans, taken + _words_of(found), duration_s)
+        hearings.append(_retry(audio, lost, context_s, decode, kept))
+        found = _merged(hearings, lost, kept, duration_s)
+        still = [l for l in lost_speech(spans, kept + found, duration_s)
                  if l.start < lost.end and lost.start < l.end and not l.sparse]
         enough = plausible(len(_words_of(found)), lost)
         if enough and not still:
             return kept + found
     if not enough:  # too few words for the speech: what they leave should be listened to
-        still = _unheard(spans, lost, _words_of(found), duration_s) or [lost]
+        still = _unheard(spans, lost, found, duration_s) or [lost]
     return kept + found + [_unclear(l.start, l.end) for l in still]
 
 
@@ -381,6 +416,6 @@ def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
     spans = speech(audio)
     if not spans:
         return result
-    for lost in lost_speech(spans, _words_of(result), duration_s):
+    for lost in lost_speech(spans, result, duration_s):
         result = _heard_again(audio, lost, spans, result, decode)
     return in_time_order(result)
