@@ -15,7 +15,7 @@ from extract.transcript import Segment, Word
 from recorder.transcription.coverage import (MIN_LOST_S, MIN_RETRY_WORDS_PER_S,
                                              MIN_WORDS_PER_S, SAID_S_PER_LETTER,
                                              SHORTEST_SAID_S, SPARSE_MIN_S, WORD_REACH_S,
-                                             guarded, lost_speech)
+                                             drowned_speech, guarded, lost_speech)
 from recorder.transcription.engines import TranscribeSettings, transcribe
 from recorder.transcription.windows import Window
 from testkit.speech import speak
@@ -490,3 +490,43 @@ def test_a_first_word_stretched_back_over_speech_leaves_it_to_be_heard_again():
                Word(start=3.4, end=5.6, text="hurts", probability=0.7)]
     assert [(l.start, l.end) for l in lost_speech([(3.0, 5.6)], [_segment(forward)], 20.0)] == [
         (round(3.4 + SHORTEST_SAID_S + WORD_REACH_S, 2), 5.6)]
+
+
+def _speech_then_noise() -> np.ndarray:
+    """A voice at 0-2 s and 10-12 s (a tone), noise four times louder at 4-8 s, silence
+    between."""
+    rng = np.random.default_rng(7)
+    audio = np.zeros(14 * SAMPLE_RATE, np.float32)
+    time_s = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
+    for start in (0, 10):
+        audio[start * SAMPLE_RATE:(start + 2) * SAMPLE_RATE] = 0.05 * np.sin(
+            2 * np.pi * 220 * time_s)
+    audio[4 * SAMPLE_RATE:8 * SAMPLE_RATE] = 0.2 * rng.standard_normal(4 * SAMPLE_RATE)
+    return audio
+
+
+def test_sound_louder_than_the_speech_inside_a_segment_is_speech_drowned_in_noise():
+    audio = _speech_then_noise()
+    voice = [(0.0, 2.0), (10.0, 12.0)]  # what voice detection hears: not the noise
+    across = _segment(_words(0, 5) + _words(10, 5, text="late"))  # one segment over the gap
+    (start, end), = drowned_speech(audio, voice, [across])
+    assert (start, end) == pytest.approx((4.0, 8.0), abs=0.02)
+    # Between two segments Whisper wrote nothing there: loud sound, but no sign of speech.
+    assert drowned_speech(audio, voice, [_segment(_words(0, 5)),
+                                         _segment(_words(10, 5, text="late"))]) == []
+    # A pause inside a segment is quiet: nothing.
+    quiet = audio.copy()
+    quiet[4 * SAMPLE_RATE:8 * SAMPLE_RATE] = 0
+    assert drowned_speech(quiet, voice, [across]) == []
+
+
+def test_a_reply_drowned_in_noise_inside_a_segment_is_heard_again_or_marked():
+    audio = _speech_then_noise()
+    decode = FakeDecoder(14, [])  # the noise holds nothing it can write
+    across = _segment(_words(0, 5) + _words(10, 5, text="late"))
+    result = guarded(audio, [across], decode, speech=lambda _: [(0.0, 2.0), (10.0, 12.0)])
+    unclear = [s for s in result if not s.text]
+    assert [(s.start, s.end) for s in unclear] == [pytest.approx((4.0, 8.0), abs=0.02)]
+    assert [s.text for s in result if s.text] == [
+        " ".join(w.text for w in _words(0, 5)),
+        " ".join(w.text for w in _words(10, 5, text="late"))]

@@ -150,5 +150,7 @@ def test_garbled_speech_is_low_confidence_and_clear_speech_is_not(base_engine, s
     transcript = transcribe([Window(0, audio)], base_engine, settings=settings)
     clear = [s for s in transcript.segments if s.end <= 26.5]
     assert clear and not any(s.low_confidence for s in clear)
-    around = [s for s in transcript.segments if s.start < 48 and s.end > 40]
+    # Where its text lands depends on the CPU's arithmetic (int8 on AVX2 or AVX-512): in
+    # the reply itself (heard again by the guard) or run on into the next turn.
+    around = [s for s in transcript.segments if s.start < 48 and s.end > 33]
     assert any(s.low_confidence for s in around), [(s.text, words_logprob(s)) for s in around]

@@ -107,6 +107,13 @@ MIN_RETRY_WORDS_PER_S = 1.1
 # shorter pauses split), since here it measures speech rather than cutting audio.
 VAD_MIN_SILENCE_MS = 300
 VAD_SPEECH_PAD_MS = 0
+# Speech drowned by noise louder than the voice is no speech to voice detection, yet Whisper
+# can run a segment across it ("...causing my pain? [a 7-second reply under noise 12 dB
+# louder] What percentage"), and the reply would vanish with no mark. Sound inside one of
+# Whisper's segments that is at least as loud as the recording's typical speech (the median
+# level of its frames of speech, less this margin) is taken as speech too. A pause is far
+# quieter (silence in the sample visit: -180 dB against speech at -22 dB).
+DROWNED_MARGIN_DB = 0.0
 UNCLEAR_CONFIDENCE = 0.0  # a segment marking speech that could not be transcribed
 # In a stretch whose retries wrote too few words, speech this long that no word covers is
 # marked unclear: a short word lasts 0.3 s or more.
@@ -138,6 +145,26 @@ def silero_speech(audio: np.ndarray) -> list[Span]:
     found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=VAD_MIN_SILENCE_MS,
                                                     speech_pad_ms=VAD_SPEECH_PAD_MS))
     return [(chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE) for chunk in found]
+
+
+def drowned_speech(audio: np.ndarray, speech: list[Span],
+                   segments: Iterable[Segment]) -> list[Span]:
+    """Sound inside `segments` (from their first word to their last) as loud as the typical
+    frame of `speech`, where voice detection heard none: speech under a louder noise."""
+    frame = int(round(SAMPLE_RATE * FRAME_S))  # samples per bookkeeping frame
+    count = len(audio) // frame
+    if not speech or not count:
+        return []
+    power = np.mean(np.square(audio[:count * frame].reshape(count, frame), dtype=np.float64),
+                    axis=1)
+    level_db = 10 * np.log10(power + 1e-12)
+    is_speech = _mask(speech, count)
+    if not is_speech.any():
+        return []
+    typical_db = float(np.median(level_db[is_speech]))
+    inside = _mask([(s.words[0].start, s.words[-1].end) for s in segments if s.words], count)
+    loud = (level_db >= typical_db - DROWNED_MARGIN_DB) & inside & ~is_speech
+    return [(first * FRAME_S, last * FRAME_S) for first, last in _runs(loud)]
 
 
 def _frames(seconds: float) -> int:
@@ -416,6 +443,7 @@ def guarded(audio: np.ndarray, segments: list[Segment], decode: Decode, *,
     spans = speech(audio)
     if not spans:
         return result
+    spans = sorted(spans + drowned_speech(audio, spans, result))
     for lost in lost_speech(spans, result, duration_s):
         result = _heard_again(audio, lost, spans, result, decode)
     return in_time_order(result)
