@@ -21,7 +21,11 @@ pytestmark = pytest.mark.whisper  # openai-whisper on the converted base weights
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_AUDIO = REPO / "samples" / "sample-visit" / "visit.mp3"
-ENGINE_AGREEMENT_WER = 0.05  # same weights, two runtimes: they may differ on a word or two
+# Same weights, two runtimes (int8 CTranslate2, float32 torch): they differ by single misheard
+# words, by more where the CPU lacks AVX-512 (int8 arithmetic differs): 19 of 345 words, 5.5%,
+# on an AVX2-only machine ("physiotherapist"/"physiatrist", "myologic"/"biologic"), each side
+# right as often. A window lost or misplaced (the sample's last, 20 s: about 50 words) is 14%+.
+ENGINE_AGREEMENT_WER = 0.08
 # Encoder outputs of the converted model against CTranslate2's float32 run of the same
 # weights: both are float32 on the same CPU, so only summation order differs (about 3e-5).
 ENCODER_RELATIVE_TOLERANCE = 1e-3
