@@ -45,7 +45,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from testkit.paths import SAMPLE_AUDIO, SAMPLE_DIR  # noqa: E402
+from testkit.heard import (  # noqa: E402
+    longest_lost_s,
+    normalizer,
+    reference_words,
+    sample_turns,
+)
+from testkit.paths import SAMPLE_AUDIO  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "cases"
 # Four writers, 2,900 words: about 18 minutes per voice set, 37 minutes with both. Three
@@ -104,13 +110,6 @@ class Part:
 
 # --- Recordings ------------------------------------------------------------------------------
 
-def sample_turns():
-    from testkit.speech import SpokenTurn
-
-    turns = json.loads((SAMPLE_DIR / "turns.json").read_text(encoding="utf-8"))
-    return [SpokenTurn(t.get("speaker", ""), t["start"], t["end"], t["text"]) for t in turns]
-
-
 def build_visit(folder: Path, cases: list[str], voice_sets: list[str]) -> tuple[Path, list[Part]]:
     """The chosen consultations spoken with each voice set, joined into one FLAC."""
     from testkit.speech import joined, speak
@@ -136,29 +135,6 @@ def build_visit(folder: Path, cases: list[str], voice_sets: list[str]) -> tuple[
 
 
 # --- Scoring ---------------------------------------------------------------------------------
-
-# A number range read "fifty to sixty percent" is written "50-60%" by Whisper, which its
-# normalizer turns into "50 60%": one "to" deleted for a faithful transcript. Both sides
-# read a dash between two numbers as "to" first.
-NUMBER_RANGE = re.compile(r"(\d)\s*[-\u2013]\s*(\d)")
-
-
-def normalizer():
-    from whisper.normalizers import EnglishTextNormalizer
-
-    whisper_normalize = EnglishTextNormalizer()
-    return lambda text: whisper_normalize(NUMBER_RANGE.sub(r"\1 to \2", text))
-
-
-def _reference(turns, normalize) -> tuple[list[str], list[float]]:
-    """The reference words, and each one's seconds of speech (its turn spread evenly)."""
-    words, seconds = [], []
-    for turn in turns:
-        said = normalize(turn.text).split()
-        words += said
-        seconds += [(turn.end - turn.start) / max(1, len(said))] * len(said)
-    return words, seconds
-
 
 @dataclass(frozen=True)
 class Score:
@@ -228,11 +204,10 @@ OPS = {"equal": "C", "substitute": "S", "delete": "D"}
 def score(turns, hypothesis: str, unclear: int, vocabulary, normalize) -> Score:
     import jiwer
 
-    words, seconds = _reference(turns, normalize)
+    words, seconds = reference_words(turns, normalize)
     out = jiwer.process_words(" ".join(words), normalize(hypothesis) or "-")
     chunks = out.alignments[0]
-    longest = max((sum(seconds[chunk.ref_start_idx:chunk.ref_end_idx])
-                   for chunk in chunks if chunk.type == "delete"), default=0.0)
+    longest = longest_lost_s(seconds, chunks)
     heard, said = term_recall(" ".join(t.text for t in turns), hypothesis, vocabulary)
     ops = "".join(OPS[c.type] * (c.ref_end_idx - c.ref_start_idx) for c in chunks
                   if c.type in OPS)

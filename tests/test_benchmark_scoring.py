@@ -1,11 +1,13 @@
 """The transcription benchmark's scoring: deleted words told apart by kind, and
-substitutions compared on the same words (benchmarks/transcribe.py)."""
+substitutions compared on the same words (benchmarks/transcribe.py), and the speech a
+transcript has no words for (testkit/heard.py, shared with the live recording test)."""
 
 from __future__ import annotations
 
 import pytest
 
 from benchmarks.transcribe import Score, score, substitutions_where_heard
+from testkit.heard import sample_turns, speech_lost_s
 
 
 class Turn:
@@ -45,3 +47,16 @@ def test_substitutions_are_compared_on_the_words_the_baseline_wrote():
     assert substitutions_where_heard(recovered, baseline) == 0.0
     worse = _scored(said, "the surgeon said a tear at L five")
     assert substitutions_where_heard(worse, baseline) == pytest.approx(1 / 8)
+
+
+def test_speech_lost_is_what_has_no_words_written_for_it():
+    turns = sample_turns()
+    script = [turn.text for turn in turns]
+    assert speech_lost_s(turns, " ".join(script)) == 0.0
+    # A turn left out is lost for as long as it is said (the last one: "Thank you, doctor.").
+    last = turns[-1]
+    assert speech_lost_s(turns, " ".join(script[:-1])) == pytest.approx(last.end - last.start)
+    # Words written wrong in its place are heard, not lost; numbers may be written as figures.
+    wrong = script[:-1] + ["Tank ewe, dock tour."]
+    assert speech_lost_s(turns, " ".join(wrong).replace("one hundred and twenty", "120")) \
+        == 0.0

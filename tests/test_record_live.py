@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from recorder.app.cli import main
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio
-from testkit.heard import phrases_missing
+from testkit.heard import sample_turns, speech_lost_s
 from testkit.paths import SAMPLE_AUDIO
 from testkit.recording import (
     CHILD_TIMEOUT_S,
@@ -40,6 +40,13 @@ RECORDING_CAP_S = 600.0
 # Sound still on its way from the player to the recorder when the player exits (PulseAudio
 # buffers); the recorder is stopped after this much more audio has reached the file.
 DELIVERY_ROOM_S = 2.0
+# The longest stretch of the sample's speech the live transcript may have no words for:
+# shorter than its shortest turn ("Thank you, doctor.", 1.7 s), so a turn left out fails.
+# Live runs here lose 0.5 s ("MRI" said as "M R I"). Words heard wrong are not lost: where
+# a live window ends decides how Whisper hears the words near it ("a second opinion" once
+# came out as "outer seconder billion" in a window ending 3 s later), so exact words are
+# asserted on a fixed feed (tests/test_live.py), not here.
+MAX_SPEECH_LOST_S = 1.5
 CHECK_LINE = re.compile(r"^\[(.)\] (Q\d) (.+)$")
 STATE_OF = {"not yet asked": "not_asked", "asked, waiting for an answer": "waiting",
             "answered": "answered", "partly answered": "partial", "not answered": "unanswered"}
@@ -114,8 +121,9 @@ def test_no_sound_is_dropped_and_the_live_transcript_covers_the_recording(live_v
                                                      abs=0.05)
     segments = transcript["segments"]
     assert all(a["end"] <= b["start"] + 0.01 for a, b in zip(segments, segments[1:]))
-    # Said in the first, a middle and the last turn of the sample: the transcript has them all.
-    assert phrases_missing(" ".join(s["text"] for s in segments)) == []
+    # Every turn of the sample, the first and the last included, is written down.
+    assert speech_lost_s(sample_turns(), " ".join(s["text"] for s in segments)) \
+        < MAX_SPEECH_LOST_S
 
 
 def test_the_report_at_stop_is_the_live_transcript_analysed(live_visit, tmp_path):
