@@ -16,7 +16,13 @@ from recorder.transcription.coverage import (MIN_LOST_S, MIN_RETRY_WORDS_PER_S,
                                              MIN_WORDS_PER_S, SAID_S_PER_LETTER,
                                              SHORTEST_SAID_S, SPARSE_MIN_S, WORD_REACH_S,
                                              drowned_speech, guarded, lost_speech)
-from recorder.transcription.engines import TranscribeSettings, transcribe
+from recorder.transcription.engines import (
+    TranscribeSettings,
+    covered,
+    first_hearing,
+    transcribe,
+    vocabulary_prompt,
+)
 from recorder.transcription.windows import Window
 from testkit.speech import speak
 
@@ -530,3 +536,32 @@ def test_a_reply_drowned_in_noise_inside_a_segment_is_heard_again_or_marked():
     assert [s.text for s in result if s.text] == [
         " ".join(w.text for w in _words(0, 5)),
         " ".join(w.text for w in _words(10, 5, text="late"))]
+
+
+class PromptRecorder:
+    """An engine that writes one word at the start of any audio and keeps what it was
+    asked with; the guard then hears the rest again."""
+
+    name, model_name, windows_at_once = "fake", "fake", 1
+
+    def __init__(self):
+        self.calls: list[dict] = []
+
+    def segments(self, audio, *, language, vocabulary, **options):
+        self.calls.append({"vocabulary": vocabulary, **options})
+        yield _segment(_words(0, 1, text="hello"))
+
+
+def test_the_vocabulary_and_its_prompt_go_with_the_first_hearing_never_with_a_retry():
+    engine = PromptRecorder()
+    settings = TranscribeSettings(vocabulary=("L5-S1", "physiatrist"), prompt="We said {terms}.")
+    audio = _timeline(10)
+    heard = first_hearing(audio, engine, settings)
+    covered(audio, heard, engine, settings, speech=lambda _: [(0.0, 8.0)])
+    first, *retries = engine.calls
+    assert first["vocabulary"] == settings.vocabulary and first["prompt"] == settings.prompt
+    assert retries and all(call["vocabulary"] == () for call in retries)
+    assert vocabulary_prompt(settings.vocabulary, settings.prompt) == \
+        "We said L5-S1, physiatrist."
+    assert vocabulary_prompt((), settings.prompt) is None  # no vocabulary: no prompt at all
+    assert vocabulary_prompt(settings.vocabulary) == "L5-S1, physiatrist"  # the default
