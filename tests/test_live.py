@@ -14,12 +14,15 @@ import numpy as np
 import pytest
 
 from extract.analyze import analyze
+from extract.findings import Asked, Findings, QuestionFinding, Span
 from extract.transcript import Segment, Word
 from recorder.app.live import (
+    ANSWER_WAIT_S,
     LiveStatus,
     LiveTranscriber,
     LiveWorker,
     QuestionState,
+    checklist,
     render_checklist,
 )
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio
@@ -325,3 +328,34 @@ def test_falling_behind_is_said_on_screen(question_set):
     assert "catching up" in lines[0]
     assert lines[1].startswith("[?] Q1 asked, waiting for an answer")
     assert lines[-1] == "Not yet discussed: PRP"
+
+
+def _replied(status: str, reply_end: float) -> Findings:
+    """Findings of one question asked at 60-63 s and replied to until `reply_end`."""
+    question = QuestionFinding(
+        "Q3", "Have you reviewed whether I am a candidate?", status,
+        Asked(60.0, 63.0, "Have you reviewed whether I am a candidate?", 95.0, "wording"),
+        Span(63.5, reply_end, "I did look at that."), "why")
+    return Findings("spine", (question,), (), (), (), (), (), "partial")
+
+
+@pytest.mark.parametrize("status", ["unanswered", "partial"])
+def test_a_reply_judged_short_of_an_answer_waits_while_it_is_the_last_thing_said(
+        question_set, status):
+    findings = _replied(status, reply_end=65.0)
+    # The reply is where the transcript ends so far: the surgeon may be going on.
+    (state,), _ = checklist(findings, question_set, now_s=70.0, last_said_s=65.0)
+    assert state.state == "waiting" and state.last_words == "I did look at that."
+    # Words transcribed after it: the reply is over, and judged.
+    (state,), _ = checklist(findings, question_set, now_s=70.0, last_said_s=68.0)
+    assert state.state == status
+    # Nothing more said for ANSWER_WAIT_S: judged as it stands.
+    (state,), _ = checklist(findings, question_set, now_s=65.0 + ANSWER_WAIT_S,
+                            last_said_s=65.0)
+    assert state.state == status
+
+
+def test_an_answer_is_shown_at_once_though_it_was_the_last_thing_said(question_set):
+    (state,), _ = checklist(_replied("answered", reply_end=65.0), question_set, now_s=66.0,
+                            last_said_s=65.0)
+    assert state.state == "answered"

@@ -52,6 +52,7 @@ SENTENCE_ENDS = (".", "?", "!")
 MAX_WINDOW_S = 25.0  # a window this long is cut at a word, even mid-sentence (Whisper hears 30 s)
 BEHIND_WARNING_S = 30.0  # more audio than this waiting: say transcription is catching up
 ANSWER_WAIT_S = 45.0  # a question asked this recently with no reply yet is "waiting"
+REPLY_EDGE_S = 0.05  # a reply ending this close to the last word transcribed was said last
 WORKER_IDLE_S = 0.25  # how often the worker looks for new audio
 
 LiveState = Literal["not_asked", "waiting", "answered", "partial", "unanswered"]
@@ -236,14 +237,24 @@ class LiveTranscriber:
 
 
 def checklist(findings: Findings, question_set: QuestionSet, now_s: float,
-              ) -> tuple[tuple[QuestionState, ...], tuple[str, ...]]:
-    """Each question's live state, and the named procedures not yet discussed."""
+              last_said_s: float = 0.0) -> tuple[tuple[QuestionState, ...], tuple[str, ...]]:
+    """Each question's live state, and the named procedures not yet discussed.
+
+    A question with no reply yet is waiting, and so is one whose reply, judged not (fully)
+    an answer so far, is the last thing transcribed (`last_said_s`: where the transcript's
+    words end): the surgeon may be going on ("I did look at that." and then the reasons),
+    and a reply cut off by the window's edge is not yet "not answered". Either waits at most
+    ANSWER_WAIT_S.
+    """
     states = []
     for q in findings.questions:
         if q.status == "not_asked" or q.asked is None:
             states.append(QuestionState(q.id, q.text, "not_asked", ""))
             continue
-        if q.answer is None and now_s - q.asked.end < ANSWER_WAIT_S:
+        replied_s = q.answer.end if q.answer else q.asked.end
+        may_go_on = q.answer is None or (q.status in ("unanswered", "partial")
+                                         and q.answer.end >= last_said_s - REPLY_EDGE_S)
+        if may_go_on and now_s - replied_s < ANSWER_WAIT_S:
             state: LiveState = "waiting"
         else:
             state = q.status
@@ -288,7 +299,9 @@ class LiveWorker(threading.Thread):
         transcript = self.transcriber.transcript()
         findings = analyze(transcript, self._question_set, self.nlp, embedder=self.embedder)
         now_s = self.transcriber.heard_s + self.transcriber.pending_s
-        questions, procedures = checklist(findings, self._question_set, now_s)
+        said = [s.end for s in transcript.segments if s.text]
+        questions, procedures = checklist(findings, self._question_set, now_s,
+                                          max(said, default=0.0))
         behind = self.transcriber.pending_s
         note = f"transcription is {behind:.0f} s behind, catching up" \
             if behind > BEHIND_WARNING_S else None
