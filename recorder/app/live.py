@@ -237,7 +237,7 @@ class LiveTranscriber:
 
 
 def checklist(findings: Findings, question_set: QuestionSet, now_s: float,
-              last_said_s: float = 0.0) -> tuple[tuple[QuestionState, ...], tuple[str, ...]]:
+              last_said_s: float) -> tuple[tuple[QuestionState, ...], tuple[str, ...]]:
     """Each question's live state, and the named procedures not yet discussed.
 
     A question with no reply yet is waiting, and so is one whose reply, judged not (fully)
