@@ -153,14 +153,12 @@ def drowned_speech(audio: np.ndarray, speech: list[Span],
     frame of `speech`, where voice detection heard none: speech under a louder noise."""
     frame = int(round(SAMPLE_RATE * FRAME_S))  # samples per bookkeeping frame
     count = len(audio) // frame
-    if not speech or not count:
+    is_speech = _mask(speech, count)
+    if not is_speech.any():  # no speech heard (or no whole frame): nothing to compare with
         return []
     power = np.mean(np.square(audio[:count * frame].reshape(count, frame), dtype=np.float64),
                     axis=1)
     level_db = 10 * np.log10(power + 1e-12)
-    is_speech = _mask(speech, count)
-    if not is_speech.any():
-        return []
     typical_db = float(np.median(level_db[is_speech]))
     inside = _mask([(s.words[0].start, s.words[-1].end) for s in segments if s.words], count)
     loud = (level_db >= typical_db - DROWNED_MARGIN_DB) & inside & ~is_speech

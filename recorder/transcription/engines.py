@@ -47,10 +47,9 @@ BATCH_SIZE = 4
 LOW_CONFIDENCE_LOGPROB = -1.0
 # The vocabulary as Whisper is prompted with it (faster-whisper's hotwords, openai-whisper's
 # initial prompt, both read as text said just before): the terms, comma-separated. Said
-# instead as people talk ("Um, okay, so, uh, we we talked about {terms}.", which keeps
-# Whisper from tidying speech), it lost fewer words on the benchmark's four consultations
-# but no fewer on four others, for 23-38% more CPU in two runs (README, Transcription
-# benchmark, run 9).
+# instead as people talk (the transcription benchmark's option `disfluent-prompt`), it lost
+# fewer words on the benchmark's four consultations but no fewer on four others, for 23-38%
+# more CPU in two runs (README, Transcription benchmark, run 9).
 VOCABULARY_PROMPT = "{terms}"
 # Voice activity detection: stretches of silence longer than this are cut out before
 # decoding, which is what keeps Whisper from inventing "You You" in a quiet room.
