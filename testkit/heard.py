@@ -67,6 +67,15 @@ def longest_lost_s(seconds: list[float], chunks) -> float:
                 for chunk in chunks if chunk.type == "delete"), default=0.0)
 
 
+# The longest stretch of the sample's speech a live transcript may have no words for:
+# shorter than its shortest turn ("Thank you, doctor.", 1.7 s), so a turn left out fails.
+# Live runs here lose 0.5 s ("MRI" said as "M R I"). Words heard wrong are not lost: where
+# a live window ends decides how Whisper hears the words near it ("a second opinion" once
+# came out as "outer seconder billion" in a window ending 3 s later), so exact words are
+# asserted on a fixed feed only (tests/test_live.py).
+MAX_SPEECH_LOST_S = 1.5
+
+
 def speech_lost_s(turns, written: str) -> float:
     """The longest stretch of `turns` the transcript text `written` has no words for,
     seconds: words written wrong are not lost, words missing are."""

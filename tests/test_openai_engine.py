@@ -105,6 +105,33 @@ def test_no_words_are_invented_in_a_quiet_room(openai_engine, kind):
     assert list(openai_engine.segments(audio, language="en", vocabulary=("L5-S1",))) == []
 
 
+# A window of the sample from 26.3 s to 35.4 s, inside "L5-S1": openai-whisper base with
+# the vocabulary writes "...L5-L5-L5-..." for it, 243 tokens with no budget (as measured
+# here; another CPU's arithmetic may hear it without the loop).
+LOOPING_WINDOW_S = (26.3, 35.4)
+# Re-tokenizing the written text may split it a little differently from the tokens Whisper
+# generated: allowed this share over the budget (the loop without one is 2.2 times over).
+RETOKENIZED_SLACK = 1.25
+
+
+def test_a_looping_window_writes_no_more_than_its_token_budget(openai_engine, models_folder):
+    import tokenizers
+
+    from extract.questionset import load_question_set
+    from recorder.transcription.engines import token_budget
+    from recorder.transcription.models import ctranslate2_dir
+
+    tokenizer = tokenizers.Tokenizer.from_file(
+        str(ctranslate2_dir("base", models_folder) / "tokenizer.json"))
+    start, end = (round(t * SAMPLE_RATE) for t in LOOPING_WINDOW_S)
+    written = " ".join(s.text for s in openai_engine.segments(
+        load_audio(SAMPLE_AUDIO)[start:end], language="en",
+        vocabulary=load_question_set().vocabulary, fallback=False))
+    assert "structural problem" in written  # the speech before the loop is written
+    tokens = len(tokenizer.encode(" " + written, add_special_tokens=False).ids)
+    assert tokens <= token_budget((end - start) / SAMPLE_RATE) * RETOKENIZED_SLACK
+
+
 def test_times_map_back_across_cut_silence_and_low_confidence_is_marked():
     from faster_whisper.vad import SpeechTimestampsMap
 

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from recorder.app.cli import main
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio
-from testkit.heard import sample_turns, speech_lost_s
+from testkit.heard import MAX_SPEECH_LOST_S, sample_turns, speech_lost_s
 from testkit.paths import SAMPLE_AUDIO
 from testkit.recording import (
     CHILD_TIMEOUT_S,
@@ -40,13 +40,6 @@ RECORDING_CAP_S = 600.0
 # Sound still on its way from the player to the recorder when the player exits (PulseAudio
 # buffers); the recorder is stopped after this much more audio has reached the file.
 DELIVERY_ROOM_S = 2.0
-# The longest stretch of the sample's speech the live transcript may have no words for:
-# shorter than its shortest turn ("Thank you, doctor.", 1.7 s), so a turn left out fails.
-# Live runs here lose 0.5 s ("MRI" said as "M R I"). Words heard wrong are not lost: where
-# a live window ends decides how Whisper hears the words near it ("a second opinion" once
-# came out as "outer seconder billion" in a window ending 3 s later), so exact words are
-# asserted on a fixed feed (tests/test_live.py), not here.
-MAX_SPEECH_LOST_S = 1.5
 CHECK_LINE = re.compile(r"^\[(.)\] (Q\d) (.+)$")
 STATE_OF = {"not yet asked": "not_asked", "asked, waiting for an answer": "waiting",
             "answered": "answered", "partly answered": "partial", "not answered": "unanswered"}

@@ -538,6 +538,37 @@ def test_a_reply_drowned_in_noise_inside_a_segment_is_heard_again_or_marked():
         " ".join(w.text for w in _words(10, 5, text="late"))]
 
 
+class LoopingEngine:
+    """With the vocabulary, writes two words and then a loop ("L5-" twelve times) timed over
+    the rest of the speech, as Whisper base does for a window cut inside "L5-S1"; without
+    it (the guard's second hearing), the words said there."""
+
+    name, model_name, windows_at_once = "looping", "fake", 1
+    SAID = "a herniated disc at L5-S1 with an annular tear and mild narrowing".split()
+
+    def segments(self, audio, *, language, vocabulary, **options):
+        offset, clip_s = float(audio[0]), len(audio) / SAMPLE_RATE
+        texts = self.SAID[:2] + ["L5-"] * 12 if vocabulary else self.SAID
+        step = 6.0 / len(texts)  # spread over the speech, 1-7 s of the recording
+        words = [Word(round(1 + i * step - offset, 2), round(1 + (i + 0.8) * step - offset, 2),
+                      text, 0.9) for i, text in enumerate(texts)
+                 if 1 + i * step >= offset - 0.01 and 1 + (i + 0.8) * step <= offset + clip_s]
+        if words:
+            yield _segment(words)
+
+
+def test_a_loop_is_cut_before_the_guard_looks_so_the_speech_under_it_is_heard_again():
+    audio = _timeline(10)
+    engine, settings = LoopingEngine(), TranscribeSettings(vocabulary=("L5-S1",))
+    first = first_hearing(audio, engine, settings)
+    assert [w.text for w in first[0].words] == ["a", "herniated", "L5-"]  # the loop, cut
+    assert first[0].low_confidence
+    result = covered(audio, first, engine, settings, speech=lambda _: [(1.0, 7.0)])
+    written = [w.text for s in result for w in s.words]
+    assert "tear" in written and "narrowing" in written
+    assert written.count("L5-") <= 1
+
+
 class PromptRecorder:
     """An engine that writes one word at the start of any audio and keeps what it was
     asked with; the guard then hears the rest again."""

@@ -31,7 +31,6 @@ from recorder.transcription.engines import (
     VAD_SPEECH_PAD_MS,
     Engine,
     TranscribeSettings,
-    checked,
     covered,
     first_hearing,
 )
@@ -142,8 +141,15 @@ def _next_start(spans: list[Span], heard: list[Segment], done_s: float,
 
 def live_settings(settings: TranscribeSettings) -> TranscribeSettings:
     """`settings` as the live transcriber decodes with them, and its engine is loaded with:
-    one short window at a time, so no batches and every thread on that one window."""
-    return replace(settings, batched=False, parallel_windows=1)
+    one short window at a time, so no batches and every thread on that one window.
+
+    A window's first hearing keeps Whisper's greedy result, with no temperature fallback:
+    a window ending inside a term makes base loop ("L5-L5-L5-..."), and decoding it again
+    at five temperatures cost 10-40 s of CPU in one step, the whole latency tail of the
+    checklist. A loop is at the window's end, which is heard again in the next window; one
+    made final anyway is cut to one occurrence (`checked`), and the speech it hid is heard
+    again by the coverage guard, whose retries may still fall back."""
+    return replace(settings, batched=False, parallel_windows=1, fallback=False)
 
 
 def _last_word_end(segment: Segment) -> float:
@@ -214,7 +220,7 @@ class LiveTranscriber:
         # again anyway. Segments with no text from here mark speech no one could write.
         kept = covered(window[:consumed], kept, self._engine, self._settings,
                        speech=self._speech)
-        self.segments += [checked(shifted(s, self._committed_s)) for s in kept]
+        self.segments += [shifted(s, self._committed_s) for s in kept]
         with self._lock:
             rest = np.concatenate(self._blocks)[consumed:]  # new blocks may have arrived
             self._blocks = [rest] if len(rest) else []

@@ -51,6 +51,17 @@ LOW_CONFIDENCE_LOGPROB = -1.0
 # fewer words on the benchmark's four consultations but no fewer on four others, for 23-38%
 # more CPU in two runs (README, Transcription benchmark, run 9).
 VOCABULARY_PROMPT = "{terms}"
+# The most tokens one hearing may write grows with the audio it hears. Speech comes to at
+# most about 6 text tokens a second (the densest 3 s of eight spoken consultations, both
+# voice sets: 19 tokens; 4.4 a second over 25 s); a hearing far longer is a loop. Whisper
+# base with the vocabulary loops when a live window ends inside a term ("L5-L5-L5-...", up to
+# 448 tokens), and the temperature fallback then decodes the window five times more: 10-40 s
+# of CPU for one 9-second window (README, Live checklist benchmark).
+TOKENS_PER_S = 10.0
+TOKENS_ALLOWANCE = 20  # timestamps, and a short clip's words
+# Past this, Whisper's own limit stands (windows over 18 s): the vocabulary prompt takes up
+# to half of faster-whisper's 448 tokens, and openai-whisper writes at most 224.
+MAX_TOKEN_BUDGET = 200
 # Voice activity detection: stretches of silence longer than this are cut out before
 # decoding, which is what keeps Whisper from inventing "You You" in a quiet room.
 VAD_MIN_SILENCE_MS = 500
@@ -115,6 +126,13 @@ def vocabulary_prompt(vocabulary: tuple[str, ...], prompt: str = VOCABULARY_PROM
     return prompt.format(terms=", ".join(vocabulary)) if vocabulary else None
 
 
+def token_budget(audio_s: float) -> int | None:
+    """The most tokens Whisper may write for `audio_s` seconds of audio (None: its own
+    limit): enough for any speech, and a loop stops there instead of at 448 tokens."""
+    budget = TOKENS_ALLOWANCE + math.ceil(TOKENS_PER_S * audio_s)
+    return budget if budget <= MAX_TOKEN_BUDGET else None
+
+
 def windows_at_once(engine: Engine) -> int:
     """How many windows `engine` may decode at the same time; 1 for an engine (or a
     wrapper around one) that does not say."""
@@ -162,6 +180,7 @@ class FasterWhisperEngine:
             vad_parameters={"min_silence_duration_ms": VAD_MIN_SILENCE_MS,
                             "speech_pad_ms": VAD_SPEECH_PAD_MS},
             hotwords=vocabulary_prompt(vocabulary, prompt),
+            max_new_tokens=token_budget(len(audio) / SAMPLE_RATE),
             **({} if fallback else {"temperature": 0.0}))
         if batch_size:
             with self._batched_lock:
@@ -283,17 +302,20 @@ class OpenAIWhisperEngine:
         if not speech:
             return
         chunks, _ = collect_chunks(audio, speech, sampling_rate=SAMPLE_RATE)
+        speech_only = np.concatenate(chunks).astype(np.float32)
+        budget = token_budget(len(speech_only) / SAMPLE_RATE)
         timeline = SpeechTimestampsMap(speech, SAMPLE_RATE)
         said_before = (vocabulary_prompt(vocabulary, prompt)
                        if self.model_name not in PROMPT_BREAKS_MODELS else None)
         result = self._whisper.transcribe(
-            self._model, np.concatenate(chunks).astype(np.float32), language=language,
+            self._model, speech_only, language=language,
             beam_size=beam_size, word_timestamps=True, fp16=False,
             verbose=None,  # None: no console output at all, not even a progress bar
             # Conditioning on the previous window's text is what feeds repetition loops.
             condition_on_previous_text=False,
             # Re-send the vocabulary with every 30-second window, as hotwords do.
             initial_prompt=said_before, carry_initial_prompt=said_before is not None,
+            **({} if budget is None else {"sample_len": budget}),
             **({} if fallback else {"temperature": 0.0}),
         )
         for piece in result["segments"]:
@@ -366,7 +388,7 @@ def transcribe(windows: Iterable[Window], engine: Engine, *, settings: Transcrib
     at_once = min(settings.parallel_windows, windows_at_once(engine))
     for window in heard_in_order(windows, engine, settings, at_once=at_once):
         for segment in window.segments:
-            segment = checked(shifted(segment, window.start_sample / SAMPLE_RATE))
+            segment = shifted(segment, window.start_sample / SAMPLE_RATE)
             segments.append(segment)  # one with no text marks speech no one could write
             if on_progress:
                 on_progress(min(segment.end, window.end_sample / SAMPLE_RATE))
@@ -458,10 +480,11 @@ def heard(audio: np.ndarray, engine: Engine, settings: TranscribeSettings) -> li
 
 def first_hearing(audio: np.ndarray, engine: Engine,
                   settings: TranscribeSettings) -> list[Segment]:
-    """The segments Whisper writes for `audio` with the vocabulary, before any guard."""
+    """The segments Whisper writes for `audio` with the vocabulary, before any guard, each
+    `checked`: a loop is cut before the guard looks, so the speech it hid is heard again."""
     # The vocabulary goes with every window: recall of domain terms falls late in a long
     # visit when only the start of the recording is prompted.
-    return [segment for segment in engine.segments(
+    return [checked(segment) for segment in engine.segments(
         audio, language=settings.language, vocabulary=settings.vocabulary,
         beam_size=settings.beam_size, batch_size=_batch_size(settings),
         fallback=settings.fallback, prompt=settings.prompt) if segment.text]
@@ -476,9 +499,9 @@ def covered(audio: np.ndarray, segments: list[Segment], engine: Engine,
     if not settings.coverage_guard:
         return segments
     # The second hearing goes without the vocabulary: it is what makes base skip speech.
-    return guarded(audio, segments, lambda clip: engine.segments(
+    return guarded(audio, segments, lambda clip: map(checked, engine.segments(
         clip, language=settings.language, vocabulary=(), beam_size=settings.retry_beam_size,
-        batch_size=_batch_size(settings)), speech=speech)
+        batch_size=_batch_size(settings))), speech=speech)
 
 
 def _batch_size(settings: TranscribeSettings) -> int:
