@@ -21,6 +21,7 @@ plain text, our JSON) lives in recorder/storage/transcript_files.py.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 
 from extract.errors import BadInput
@@ -109,6 +110,22 @@ class Transcript:
                    duration_s=float(data["duration_s"]), segments=segments,
                    audio_sha256=data.get("audio_sha256"),
                    speakers=tuple(Speaker(**speaker) for speaker in data.get("speakers", ())))
+
+
+# A written word ends a sentence when it ends with one of these; but a title before a name
+# ("Dr. Mbeki", as Whisper writes the colleague a surgeon refers to) and letters with stops
+# ("M.R.I.", "e.g.") end with "." inside one.
+SENTENCE_ENDS = (".", "?", "!")
+TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "st"})
+_LETTERS_WITH_STOPS = re.compile(r"(?:[a-z]\.){2,}", re.IGNORECASE)
+
+
+def ends_sentence(word: str) -> bool:
+    """Whether the written `word` ends a sentence: "now." and "right?" do, "Dr." does not."""
+    word = word.strip()
+    if word.endswith("."):
+        return word[:-1].lower() not in TITLES and not _LETTERS_WITH_STOPS.fullmatch(word)
+    return word.endswith(SENTENCE_ENDS)
 
 
 # Whisper splits some words into pieces ("L5" "-S1", "60" "%"): glue those back.

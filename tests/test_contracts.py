@@ -8,7 +8,7 @@ import pytest
 
 from extract.errors import BadInput
 from extract.findings import FINDINGS_FORMAT, Findings
-from extract.transcript import Segment, Transcript, Word
+from extract.transcript import Segment, Transcript, Word, ends_sentence
 from recorder.storage.transcript_files import read_transcript
 from testkit.report_cases import GOLDEN
 
@@ -91,3 +91,14 @@ def test_findings_of_a_version_no_reader_knows_are_refused():
     data["version"] = 3
     with pytest.raises(ValueError, match="version 1 or 2"):
         Findings.from_json(json.dumps(data))
+
+
+@pytest.mark.parametrize("word, ends", [
+    ("now.", True), ("right?", True), ("No!", True), ("A.", True), ("L5-S1.", True),
+    ("Mbeki,", False), ("so", False),
+    # A title before a name, and letters with stops, end with "." inside a sentence.
+    ("Dr.", False), ("dr.", False), ("Mrs.", False), ("M.R.I.", False), ("e.g.", False),
+])
+def test_a_word_ends_a_sentence_by_its_stop_but_a_title_or_letters_with_stops_do_not(word, ends):
+    assert ends_sentence(word) is ends
+

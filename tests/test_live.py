@@ -142,6 +142,7 @@ def test_a_window_cut_inside_a_term_loops_no_further_than_its_budget_and_the_loo
 
 
 ASKED = 0.2  # a second of sound at this level the scripted engine writes as "w<t>?"
+TITLED = 0.3  # ... and at this level as "Dr.", a title before a name
 
 
 class _ScriptedEngine:
@@ -159,16 +160,17 @@ class _ScriptedEngine:
         self.windows.append(len(audio) / SAMPLE_RATE)
         for start, end in _loud_spans(audio):
             starts = [round(start + k, 1) for k in range(max(1, round(end - start)))]
-            words = tuple(Word(t, round(t + 1, 1), f"w{t:g}" + _sentence_end(
-                audio, t, last=t == starts[-1]), 0.9) for t in starts)
+            words = tuple(Word(t, round(t + 1, 1), _written(audio, t, last=t == starts[-1]),
+                               0.9) for t in starts)
             yield Segment(words[0].start, words[-1].end, " ".join(w.text for w in words),
                           words)
 
 
-def _sentence_end(audio, at_s: float, *, last: bool) -> str:
-    if np.isclose(audio[int(round(at_s * SAMPLE_RATE))], ASKED):
-        return "?"
-    return "." if last else ""
+def _written(audio, at_s: float, *, last: bool) -> str:
+    level = audio[int(round(at_s * SAMPLE_RATE))]
+    if np.isclose(level, TITLED):
+        return "Dr."
+    return f"w{at_s:g}" + ("?" if np.isclose(level, ASKED) else "." if last else "")
 
 
 def _loud_spans(audio) -> list[tuple[float, float]]:
@@ -240,6 +242,25 @@ def test_a_question_is_final_once_said_though_its_answer_runs_on_in_the_same_seg
     words = [w for s in transcript.segments for w in s.words]
     assert [w.start for w in words] == list(range(len(pattern)))
     assert [w.text[-1] for w in words if not w.text[-1].isdigit()] == ["?", "."]
+
+
+def test_a_title_before_a_name_is_not_taken_for_a_sentence_end():
+    engine = _ScriptedEngine()
+    transcriber = LiveTranscriber(engine, TranscribeSettings(), speech=_loud_spans)
+    # "w0 w1 w2 Dr. w4 ... w11." with no pause: at 8 s the words up to "w5" are past the
+    # tail guard, and a "." after "Dr." would make them final there, the next window
+    # starting at the name.
+    pattern = [0.1] * 3 + [TITLED] + [0.1] * 8 + [0] * 4
+    heard_s = []
+    for level in pattern:
+        transcriber.feed(np.full(SAMPLE_RATE, level, dtype=np.float32))
+        transcriber.step()
+        heard_s.append(transcriber.heard_s)
+    # Final at the sentence's end, not at "Dr.".
+    assert 4 not in heard_s and min(s for s in heard_s if s) >= 12
+    transcript = transcriber.finish()
+    assert [s.text for s in transcript.segments] == [
+        "w0 w1 w2 Dr. w4 w5 w6 w7 w8 w9 w10 w11."]
 
 
 EARLY_END_S = 0.2  # how early the trailing engine times a sentence's last word's end

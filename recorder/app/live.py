@@ -24,7 +24,7 @@ import numpy as np
 from extract.analyze import analyze
 from extract.findings import Findings
 from extract.questionset import QuestionSet
-from extract.transcript import Segment, Transcript, Word, shifted, with_words
+from extract.transcript import Segment, Transcript, Word, ends_sentence, shifted, with_words
 from recorder.storage.audiofile import SAMPLE_RATE
 from recorder.transcription.coverage import WORD_REACH_S, Span, SpeechSpans, silero_speech
 from recorder.transcription.engines import (
@@ -47,7 +47,6 @@ WINDOW_LEAD_IN_S = VAD_SPEECH_PAD_MS / 1000
 MIN_SPEECH_S = 1.0
 FINAL_MIN_SPEECH_S = 0.25  # less speech than this at the very end is only noise
 GIVE_UP_WINDOW_S = 50.0
-SENTENCE_ENDS = (".", "?", "!")
 MAX_WINDOW_S = 25.0  # a window this long is cut at a word, even mid-sentence (Whisper hears 30 s)
 BEHIND_WARNING_S = 30.0  # more audio than this waiting: say transcription is catching up
 ANSWER_WAIT_S = 45.0  # a question asked this recently with no reply yet is "waiting"
@@ -104,7 +103,7 @@ def _final_part(heard: list[Segment], keep_until: float, window_s: float, *,
 
 def _sentence_cut(words: tuple[Word, ...]) -> int:
     """How many of `words` there are up to the end of the last sentence in them (0: none)."""
-    ends = [i for i, w in enumerate(words) if w.text.endswith(SENTENCE_ENDS)]
+    ends = [i for i, w in enumerate(words) if ends_sentence(w.text)]
     return ends[-1] + 1 if ends else 0
 
 

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 import numpy as np
 
 from extract.errors import BadInput, NotInstalled
-from extract.transcript import Segment, Transcript, Word, shifted, with_words
+from extract.transcript import Segment, Transcript, Word, ends_sentence, shifted, with_words
 from recorder.storage.audiofile import SAMPLE_RATE, decode_chunks
 from recorder.storage.files import write_private
 from recorder.transcription.models import (
@@ -212,9 +212,6 @@ class FasterWhisperEngine:
 PROMPT_BREAKS_MODELS = ("tiny", "tiny.en")
 
 
-SENTENCE_ENDS = (".", "?", "!")
-
-
 def sentences_of(segment: Segment) -> list[Segment]:
     """`segment` cut after each word that ends a sentence.
 
@@ -226,7 +223,7 @@ def sentences_of(segment: Segment) -> list[Segment]:
     pieces, current = [], []
     for word in segment.words:
         current.append(word)
-        if word.text.endswith(SENTENCE_ENDS):
+        if ends_sentence(word.text):
             pieces.append(current)
             current = []
     if current:

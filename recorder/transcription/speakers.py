@@ -32,13 +32,12 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from extract.transcript import Segment, Speaker, Transcript, Word, join_words
+from extract.transcript import Segment, Speaker, Transcript, Word, ends_sentence, join_words
 from recorder.transcription.speaker_model import (EMBEDDING_SIZE, HOP, PARTIAL_FRAMES,
                                                   SAMPLE_RATE, embed_utterances)
 
 STRETCH_GAP_S = 0.5  # a pause between words this long may be a change of speaker
 MAX_STRETCH_S = 8.0  # longer stretches are cut at their longest pause: turns hide in them
-SENTENCE_ENDS = (".", "?", "!")  # a turn change inside a segment falls after one of these
 CLUSTER_MIN_S = 1.0  # shorter stretches give unsteady voice prints: not used to cluster
 JOIN_GAP_S = 0.3  # a short stretch this close to a neighbour is the neighbour's speaker
 SENTENCE_JOIN_GAP_S = 1.5  # a sentence running on across a pause this long is one speaker's
@@ -97,7 +96,7 @@ def _cut_points(words: Sequence[Word], gap_s: float) -> list[int]:
     cuts = []
     for i in range(1, len(words)):
         before = words[i - 1]
-        if words[i].start - before.end >= gap_s or before.text.strip().endswith(SENTENCE_ENDS):
+        if words[i].start - before.end >= gap_s or ends_sentence(before.text):
             cuts.append(i)
     return cuts
 
@@ -281,7 +280,7 @@ def _by_first_appearance(labels: np.ndarray) -> np.ndarray:
 
 def _ends_sentence(transcript: Transcript, stretch: Stretch) -> bool:
     words = transcript.segments[stretch.segment].words
-    return not words or words[stretch.last_word - 1].text.strip().endswith(SENTENCE_ENDS)
+    return not words or ends_sentence(words[stretch.last_word - 1].text)
 
 
 def _joined_to_neighbours(transcript: Transcript, stretches: Sequence[Stretch],
@@ -387,7 +386,7 @@ def _sentences(segment: Segment) -> list[str]:
     text, sentence = [], []
     for word in segment.text.split():
         sentence.append(word)
-        if word.endswith(SENTENCE_ENDS):
+        if ends_sentence(word):
             text.append(" ".join(sentence))
             sentence = []
     if sentence:
