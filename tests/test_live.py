@@ -247,7 +247,7 @@ def test_a_question_is_final_once_said_though_its_answer_runs_on_in_the_same_seg
 def test_a_title_before_a_name_is_not_taken_for_a_sentence_end():
     engine = _ScriptedEngine()
     transcriber = LiveTranscriber(engine, TranscribeSettings(), speech=_loud_spans)
-    # "w0 w1 w2 Dr. w4 ... w11." with no pause: at 8 s the words up to "w5" are past the
+    # "w0 w1 w2 Dr. w4 ... w11." with no pause: at 8 s the words up to "w5" end before the
     # tail guard, and a "." after "Dr." would make them final there, the next window
     # starting at the name.
     pattern = [0.1] * 3 + [TITLED] + [0.1] * 8 + [0] * 4
