@@ -45,8 +45,8 @@ class DecoderCrashed(RuntimeError):
 class ScriptedEngine:
     """Hears one segment, "window N", in a window whose samples are all N.
 
-    `first_waits_for_second`: window 0 finishes only once window 1 has (or after WAIT_S),
-    so the second window overtakes the first if, and only if, both decode at once.
+    `first_waits_for`: window 0 finishes only once that window has (or after WAIT_S), so
+    a later window overtakes the first if, and only if, it is decoded while window 0 is.
     `fails_on`: that window raises DecoderCrashed once the window after it has started,
     which goes on giving segments for SLOW_SEGMENTS steps unless it is stopped.
     """
@@ -54,10 +54,10 @@ class ScriptedEngine:
     name = "scripted"
     model_name = "fake"
 
-    def __init__(self, windows_at_once: int, *, first_waits_for_second: bool = False,
+    def __init__(self, windows_at_once: int, *, first_waits_for: int | None = None,
                  fails_on: int | None = None):
         self.windows_at_once = windows_at_once
-        self._first_waits = first_waits_for_second
+        self._first_waits_for = first_waits_for
         self._fails_on = fails_on
         self._lock = threading.Lock()
         self._started_event = {n: threading.Event() for n in range(100)}
@@ -66,7 +66,7 @@ class ScriptedEngine:
         self.finished: list[int] = []
         self.decoding = 0
         self.most_at_once = 0
-        self.second_overtook_first = False
+        self.overtook_first = False
 
     def segments(self, audio, *, language, vocabulary, **options):
         number = int(audio[0])
@@ -79,8 +79,8 @@ class ScriptedEngine:
             if number == self._fails_on:
                 self._started_event[number + 1].wait(WAIT_S)
                 raise DecoderCrashed(f"window {number}")
-            if self._first_waits and number == 0:
-                self.second_overtook_first = self._finished_event[1].wait(WAIT_S)
+            if self._first_waits_for is not None and number == 0:
+                self.overtook_first = self._finished_event[self._first_waits_for].wait(WAIT_S)
             if self._fails_on is not None and number == self._fails_on + 1:
                 for step in range(SLOW_SEGMENTS):
                     time.sleep(SLOW_STEP_S)
@@ -125,13 +125,13 @@ def _texts(segments) -> list[str]:
 
 
 def test_two_windows_decode_at_once_and_everything_comes_out_in_window_order():
-    engine = ScriptedEngine(windows_at_once=2, first_waits_for_second=True)
+    engine = ScriptedEngine(windows_at_once=2, first_waits_for=1)
     recording = Recording(engine, count=5)
     checkpoints, progress = [], []
     transcript = transcribe(recording, engine, settings=_settings(2),
                             on_window=checkpoints.append, on_progress=progress.append)
 
-    assert engine.second_overtook_first  # window 1 was heard while window 0 still was
+    assert engine.overtook_first  # window 1 was heard while window 0 still was
     assert engine.most_at_once == 2
     assert recording.most_held <= 2
     assert _texts(transcript.segments) == [f"window {n}" for n in range(5)]
@@ -140,6 +140,24 @@ def test_two_windows_decode_at_once_and_everything_comes_out_in_window_order():
     for n, checkpoint in enumerate(checkpoints):
         assert _texts(checkpoint.transcript.segments) == [f"window {k}" for k in range(n + 1)]
     assert progress == sorted(progress) and progress[0] == 0 and progress[-1] == 10
+
+
+def test_a_free_decoder_takes_the_next_window_while_an_older_one_is_still_decoding():
+    # Window 0 is slow: it finishes only once window 3 has. The other decoder goes on with
+    # windows 1, 2 and 3 meanwhile (it used to wait for window 0, one core idle), and still
+    # no more than two windows of audio are held and everything comes out in order.
+    engine = ScriptedEngine(windows_at_once=2, first_waits_for=3)
+    recording = Recording(engine, count=6)
+    checkpoints = []
+    transcript = transcribe(recording, engine, settings=_settings(2),
+                            on_window=checkpoints.append)
+
+    assert engine.overtook_first
+    assert engine.finished[:4] == [1, 2, 3, 0]
+    assert engine.most_at_once == 2
+    assert recording.most_held <= 2
+    assert _texts(transcript.segments) == [f"window {n}" for n in range(6)]
+    assert [c.done_samples for c in checkpoints] == [(n + 1) * WINDOW_SAMPLES for n in range(6)]
 
 
 def test_windows_are_heard_one_at_a_time_when_the_engine_or_the_settings_say_so():

@@ -12,7 +12,7 @@ import math
 import os
 import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
@@ -434,9 +434,11 @@ def heard_in_order(windows: Iterable[Window], engine: Engine, settings: Transcri
                    *, at_once: int = 1) -> Iterator[HeardWindow]:
     """Each window `heard`, in window order, `at_once` of them decoding at the same time.
 
-    The next window is taken from `windows` only when a decoder is free, so at most
-    `at_once` windows of audio are held. If a window fails, its error is raised once the
-    windows before it have been given out; the windows after it are stopped.
+    The next window is taken from `windows` as soon as any decoder is free, so at most
+    `at_once` windows of audio are held; a window heard before an older one still decoding
+    waits (its segments only) to be given out in order. If a window fails, no new window is
+    taken, its error is raised once the windows before it have been given out, and the
+    windows still decoding are stopped.
     """
     if at_once <= 1:
         for window in windows:
@@ -445,7 +447,7 @@ def heard_in_order(windows: Iterable[Window], engine: Engine, settings: Transcri
         return
     stop = threading.Event()
     stoppable = _Stoppable(engine, stop)
-    pending: deque[tuple[int, int, Future]] = deque()
+    pending: deque[tuple[int, int, Future]] = deque()  # in window order
     pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="window")
 
     def oldest() -> HeardWindow:
@@ -455,12 +457,21 @@ def heard_in_order(windows: Iterable[Window], engine: Engine, settings: Transcri
         return HeardWindow(start, end, segments)
 
     try:
-        for window in windows:
+        remaining = iter(windows)
+        while True:
+            decoding = [future for _, _, future in pending if not future.done()]
+            if len(decoding) >= at_once:
+                wait(decoding, return_when=FIRST_COMPLETED)
+            while pending and pending[0][2].done():
+                yield oldest()
+            if any(future.done() and future.exception() for _, _, future in pending):
+                break  # a later window failed: raised below once the ones before it are out
+            window = next(remaining, None)
+            if window is None:
+                break
             pending.append((window.start_sample, window.end_sample,
                             pool.submit(heard, window.audio, stoppable, settings)))
             del window  # the decoder holds the audio now, and lets it go when done
-            if len(pending) == at_once:
-                yield oldest()
         while pending:
             yield oldest()
     finally:
