@@ -241,7 +241,7 @@ def term_recall(reference: str, hypothesis: str, vocabulary) -> tuple[int, int]:
 
 def hypothesis_between(result: dict, start: float, end: float) -> tuple[str, int]:
     """The transcript's words whose middle lies in [start, end), and its unclear spans there."""
-    words = [text for w_start, w_end, text in result["words"]
+    words = [text for w_start, w_end, text, *_ in result["words"]
              if start <= (w_start + w_end) / 2 < end]
     unclear = sum(1 for u_start, _ in result["unclear"] if start <= u_start < end)
     from extract.transcript import join_words
@@ -261,7 +261,10 @@ def _transcribed(path: Path, engine, settings) -> dict:
     wall = time.perf_counter() - started
     return {"wall_s": wall, "cpu_s": _cpu_s() - cpu_before, "audio_s": transcript.duration_s,
             "load": [load_before, os.getloadavg()[0]],
-            "words": [[w.start, w.end, w.text] for s in transcript.segments for w in s.words],
+            # with each word's probability and its segment's low-confidence mark, so that a
+            # saved run (--save) shows how sure the recogniser was of what it wrote
+            "words": [[w.start, w.end, w.text, w.probability, s.low_confidence]
+                      for s in transcript.segments for w in s.words],
             "unclear": [[s.start, s.end] for s in transcript.segments if not s.text],
             "text": transcript.text}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.transcribe import Score, score, substitutions_where_heard
+from benchmarks.transcribe import Score, hypothesis_between, score, substitutions_where_heard
 from testkit.heard import sample_turns, speech_lost_s
 
 
@@ -47,6 +47,15 @@ def test_substitutions_are_compared_on_the_words_the_baseline_wrote():
     assert substitutions_where_heard(recovered, baseline) == 0.0
     worse = _scored(said, "the surgeon said a tear at L five")
     assert substitutions_where_heard(worse, baseline) == pytest.approx(1 / 8)
+
+
+def test_a_consultations_share_of_a_saved_run_is_the_words_timed_inside_it():
+    # A saved run's words carry their probability and their segment's low-confidence mark.
+    run = {"words": [[0.0, 0.4, "Hello", 0.91, False], [0.5, 1.0, "there.", 0.5, True],
+                     [1.9, 2.4, "Next", 0.8, False]],
+           "unclear": [[0.6, 1.2], [2.5, 3.0]]}
+    assert hypothesis_between(run, 0.0, 2.0) == ("Hello there.", 1)
+    assert hypothesis_between(run, 2.0, 4.0) == ("Next", 1)  # its middle, 2.15 s, is inside
 
 
 def test_speech_lost_is_what_has_no_words_written_for_it():
