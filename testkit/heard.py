@@ -74,6 +74,8 @@ def longest_lost_s(seconds: list[float], chunks) -> float:
 # came out as "outer seconder billion" in a window ending 3 s later), so exact words are
 # asserted on a fixed feed only (tests/test_live.py).
 MAX_SPEECH_LOST_S = 1.5
+# Times in transcript.json are rounded to 10 ms.
+ROUNDING_S = 0.01
 
 
 def speech_lost_s(turns, written: str) -> float:
@@ -85,3 +87,19 @@ def speech_lost_s(turns, written: str) -> float:
     words, seconds = reference_words(turns, normalize)
     out = jiwer.process_words(" ".join(words), normalize(written) or "-")
     return longest_lost_s(seconds, out.alignments[0])
+
+
+def overlapping(segments: list[dict]) -> list[tuple[dict, dict]]:
+    """The pairs of `segments` (as transcript.json has them) whose times overlap, past
+    rounding: two words, two segments with words, or a mark of unclear speech and a word
+    not inside it (a mark may span the few words heard inside it)."""
+    words = [w for s in segments for w in s["words"]]
+    said = [s for s in segments if s["words"]]
+    found = [(a, b) for pair in (words, said) for a, b in zip(pair, pair[1:])
+             if a["end"] > b["start"] + ROUNDING_S]
+    for mark in (s for s in segments if not s["words"]):
+        found += [(mark, w) for w in words
+                  if not mark["start"] <= (w["start"] + w["end"]) / 2 <= mark["end"]
+                  and w["start"] + ROUNDING_S < mark["end"]
+                  and mark["start"] + ROUNDING_S < w["end"]]
+    return found

@@ -213,6 +213,36 @@ def test_a_mark_inside_a_segment_cuts_it_so_the_mark_reads_where_it_was_said():
     assert result[1].low_confidence and result[1].start >= before[-1].end
 
 
+
+# A live window of the sample visit (a fresh-clone run): after "everyone is different,"
+# Whisper wrote "for the test." with every word stretched, "for" back over the words before
+# it, "test." forward over 3 s of speech, which the retry heard (or did not).
+DIFFERENT = [Word(start=0.0, end=0.2, text="Please,", probability=0.4),
+             Word(start=0.5, end=0.9, text="everyone", probability=0.9),
+             Word(start=0.9, end=1.5, text="different,", probability=0.9)]
+STRETCHED = [Word(start=0.0, end=2.5, text="for", probability=0.3),
+             Word(start=2.5, end=3.8, text="the", probability=0.3),
+             Word(start=3.8, end=6.6, text="test.", probability=0.3)]
+SCHEDULE = [(4.8, 5.0, "you"), (5.1, 5.2, "on"), (5.3, 5.4, "the"), (5.5, 5.9, "schedule"),
+            (6.0, 6.5, "today.")]
+
+
+@pytest.mark.parametrize("heard", [SCHEDULE, []], ids=["retry-hears-it", "nothing-heard"])
+def test_stretched_words_are_timed_where_they_are_said_so_nothing_overlaps(heard):
+    result = guarded(_timeline(10), [_segment(DIFFERENT), _segment(STRETCHED)],
+                     FakeDecoder(10, heard), speech=lambda _: [(0.0, 6.7)])
+    assert [s.shown_text for s in result] == [
+        "Please, everyone different,", "for the test.",
+        " ".join(t for _, _, t in heard) or "[unclear speech]"]
+    # No word overlaps the next, and no segment the next: "for" starts where "different,"
+    # ends (it is said at its end), "test." ends where the speech heard again starts.
+    words = [w for s in result for w in s.words]
+    assert all(a.end <= b.start and a.start <= a.end for a, b in zip(words, words[1:]))
+    assert all(a.end <= b.start for a, b in zip(result, result[1:]))
+    assert (result[1].start, result[1].end) == (DIFFERENT[-1].end, result[2].start)
+    # Words that overlap nothing keep Whisper's times.
+    assert result[0].words == tuple(DIFFERENT) and result[1].words[1] == STRETCHED[1]
+
 def test_far_too_few_words_for_the_speech_is_lost_too():
     length = SPARSE_MIN_S + 4  # 8 s of speech holding words spread thinly over it
     count = int(MIN_WORDS_PER_S * length) - 1

@@ -292,20 +292,51 @@ def without_phantoms(segments: Iterable[Segment]) -> list[Segment]:
 def in_time_order(segments: list[Segment]) -> list[Segment]:
     """`segments` in time order, each cut where words of another, or a mark of unclear
     speech, fall among its own words, so the text reads in the order it was said: a
-    retry's words or a mark can sit inside a segment that stretched a word over them."""
+    retry's words or a mark can sit inside a segment that stretched a word over them.
+
+    The times read in that order too (`_one_after_another`): no word overlaps another,
+    nor a mark it is not inside, so segments with text never overlap; a mark spans only
+    the few words heard inside it (a sparse stretch)."""
     timed = sorted([(_said_from(segment, position), index, position)
                     for index, segment in enumerate(segments)
                     for position in range(len(segment.words))]
                    + [(segment.start, index, -1) for index, segment in enumerate(segments)
                       if not segment.words])
+    marks = [(segment.start, segment.end) for segment in segments if not segment.words]
+    words = [(said_from, segments[index].words[position])
+             for said_from, index, position in timed if position >= 0]
+    retimed = iter(_one_after_another(words, marks))
     pieces: list[tuple[int, list[Word]]] = []
     for _, index, position in timed:
         if not pieces or pieces[-1][0] != index:
             pieces.append((index, []))
         if position >= 0:
-            pieces[-1][1].append(segments[index].words[position])
+            pieces[-1][1].append(next(retimed))
     return [with_words(segments[index], tuple(words)) if words else segments[index]
             for index, words in pieces]
+
+
+def _one_after_another(words: list[tuple[float, Word]], marks: list[Span]) -> list[Word]:
+    """`words` ((when said from, word), in the order said) timed so that none overlaps the
+    next, nor a mark of unclear speech it is not inside: a word stretched over what is
+    said after it ends where that is said from, and one stretched back (a segment's first
+    word, said at its end) starts where what is said before it ends (`_word_spans`).
+    Words that overlap nothing keep Whisper's times."""
+    spans: list[list[float]] = []
+    for index, (said_from, word) in enumerate(words):
+        start, end = word.start, word.end
+        if index:
+            spans[-1][1] = min(spans[-1][1], round(said_from, 2))
+            start = max(start, spans[-1][1])
+        for mark_start, mark_end in marks:
+            if said_from < mark_start:
+                end = min(end, mark_start)
+            elif said_from >= mark_end:
+                start = max(start, mark_end)
+        spans.append([start, end])
+    return [word if (start, end) == (word.start, word.end)
+            else replace(word, start=start, end=end)
+            for (_, word), (start, end) in zip(words, spans)]
 
 
 def _said_from(segment: Segment, position: int) -> float:
