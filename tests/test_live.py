@@ -423,3 +423,29 @@ def test_an_answer_is_shown_at_once_though_it_was_the_last_thing_said(question_s
     (state,), _ = checklist(_replied("answered", reply_end=65.0), question_set, now_s=66.0,
                             last_said_s=65.0)
     assert state.state == "answered"
+
+
+def test_a_question_never_goes_back_down_the_checklist(question_set):
+    # "Not answered": the reply ended at 65 s and the surgeon went on to something else.
+    (settled,), _ = checklist(_replied("unanswered", reply_end=65.0), question_set,
+                              now_s=70.0, last_said_s=68.0)
+    assert settled.state == "unanswered"
+    # The next window's analysis reads a later sentence as the reply, the last thing said:
+    # alone it would be waiting again; after "not answered" was shown, it stays so.
+    later = _replied("unanswered", reply_end=75.0)
+    assert checklist(later, question_set, now_s=76.0, last_said_s=75.0)[0][0].state == "waiting"
+    (held,), _ = checklist(later, question_set, now_s=76.0, last_said_s=75.0, shown=(settled,))
+    assert held == settled
+    # From one settled state to another it moves freely: the surgeon came back to it.
+    (answered,), _ = checklist(_replied("answered", reply_end=80.0), question_set,
+                               now_s=81.0, last_said_s=80.0, shown=(settled,))
+    assert answered.state == "answered"
+    # Asked and waiting, then not found in a longer transcript: still asked, not "not yet".
+    (waiting,), _ = checklist(_replied("unanswered", reply_end=65.0), question_set,
+                              now_s=70.0, last_said_s=65.0)
+    unfound = Findings("spine", (QuestionFinding("Q3", waiting.text, "not_asked", None, None,
+                                                 ""),), (), (), (), (), (), "partial")
+    assert checklist(unfound, question_set, now_s=72.0, last_said_s=70.0)[0][0].state \
+        == "not_asked"
+    assert checklist(unfound, question_set, now_s=72.0, last_said_s=70.0,
+                     shown=(waiting,))[0] == (waiting,)

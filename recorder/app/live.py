@@ -22,7 +22,7 @@ from typing import Callable, Literal
 import numpy as np
 
 from extract.analyze import analyze
-from extract.findings import Findings
+from extract.findings import Findings, QuestionFinding
 from extract.questionset import QuestionSet
 from extract.transcript import Segment, Transcript, Word, ends_sentence, shifted, with_words
 from recorder.storage.audiofile import SAMPLE_RATE
@@ -54,6 +54,8 @@ REPLY_EDGE_S = 0.05  # a reply ending this close to the last word transcribed wa
 WORKER_IDLE_S = 0.25  # how often the worker looks for new audio
 
 LiveState = Literal["not_asked", "waiting", "answered", "partial", "unanswered"]
+# How far along the checklist each state is: a question only ever moves forward.
+PROGRESS = {"not_asked": 0, "waiting": 1, "answered": 2, "partial": 2, "unanswered": 2}
 LIVE_LABELS = {"not_asked": "not yet asked", "waiting": "asked, waiting for an answer",
                "answered": "answered", "partial": "partly answered",
                "unanswered": "not answered"}
@@ -242,7 +244,8 @@ class LiveTranscriber:
 
 
 def checklist(findings: Findings, question_set: QuestionSet, now_s: float,
-              last_said_s: float) -> tuple[tuple[QuestionState, ...], tuple[str, ...]]:
+              last_said_s: float, shown: tuple[QuestionState, ...] = (),
+              ) -> tuple[tuple[QuestionState, ...], tuple[str, ...]]:
     """Each question's live state, and the named procedures not yet discussed.
 
     A question with no reply yet is waiting, and so is one whose reply, judged not (fully)
@@ -250,23 +253,37 @@ def checklist(findings: Findings, question_set: QuestionSet, now_s: float,
     words end): the surgeon may be going on ("I did look at that." and then the reasons),
     and a reply cut off by the window's edge is not yet "not answered". Either waits at most
     ANSWER_WAIT_S.
+
+    A question never goes back down the checklist from what was `shown` before (not yet
+    asked, then waiting, then settled: answered, partly or not answered): the transcript
+    grows a window at a time, and the analysis of a longer one can read a reply afresh
+    (a later sentence taken as the reply, still going on, or none found for a while). The
+    patient would see a settled question waiting again; it keeps the state shown until the
+    analysis moves it forward, or from one settled state to another (a question the
+    surgeon comes back to). The report at stop is the analysis as it is.
     """
+    before = {q.id: q for q in shown}
     states = []
     for q in findings.questions:
-        if q.status == "not_asked" or q.asked is None:
-            states.append(QuestionState(q.id, q.text, "not_asked", ""))
-            continue
-        replied_s = q.answer.end if q.answer else q.asked.end
-        may_go_on = q.answer is None or (q.status in ("unanswered", "partial")
-                                         and q.answer.end >= last_said_s - REPLY_EDGE_S)
-        if may_go_on and now_s - replied_s < ANSWER_WAIT_S:
-            state: LiveState = "waiting"
-        else:
-            state = q.status
-        words = q.answer.text if q.answer else q.asked.text
-        states.append(QuestionState(q.id, q.text, state, words))
+        state = _question_state(q, now_s, last_said_s)
+        held = before.get(q.id)
+        states.append(held if held and PROGRESS[held.state] > PROGRESS[state.state] else state)
     open_procedures = tuple(p.name for p in findings.procedures if not p.discussed)
     return tuple(states), open_procedures
+
+
+def _question_state(q: QuestionFinding, now_s: float, last_said_s: float) -> QuestionState:
+    if q.status == "not_asked" or q.asked is None:
+        return QuestionState(q.id, q.text, "not_asked", "")
+    replied_s = q.answer.end if q.answer else q.asked.end
+    may_go_on = q.answer is None or (q.status in ("unanswered", "partial")
+                                     and q.answer.end >= last_said_s - REPLY_EDGE_S)
+    if may_go_on and now_s - replied_s < ANSWER_WAIT_S:
+        state: LiveState = "waiting"
+    else:
+        state = q.status
+    words = q.answer.text if q.answer else q.asked.text
+    return QuestionState(q.id, q.text, state, words)
 
 
 def render_checklist(status: LiveStatus, *, width: int = 78) -> list[str]:
@@ -298,15 +315,19 @@ class LiveWorker(threading.Thread):
         self._on_status = on_status
         self._stop_requested = threading.Event()
         self.latest: LiveStatus | None = None  # read by the recorder's display
+        self._shown: tuple[QuestionState, ...] = ()  # the checklist as last worked out
         self.error: Exception | None = None
 
     def status(self) -> LiveStatus:
+        """The checklist for the transcript so far, carried on from the last one worked
+        out: no question goes back down it (`checklist`)."""
         transcript = self.transcriber.transcript()
         findings = analyze(transcript, self._question_set, self.nlp, embedder=self.embedder)
         now_s = self.transcriber.heard_s + self.transcriber.pending_s
         said = [s.end for s in transcript.segments if s.text]
         questions, procedures = checklist(findings, self._question_set, now_s,
-                                          max(said, default=0.0))
+                                          max(said, default=0.0), self._shown)
+        self._shown = questions
         behind = self.transcriber.pending_s
         note = f"transcription is {behind:.0f} s behind, catching up" \
             if behind > BEHIND_WARNING_S else None
