@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from rapidfuzz import utils
 
 from extract.analyze import analyze
 from extract.findings import Asked, Findings, QuestionFinding, Span
@@ -27,7 +28,13 @@ from recorder.app.live import (
     render_checklist,
 )
 from recorder.storage.audiofile import SAMPLE_RATE, load_audio
-from recorder.transcription.engines import TranscribeSettings, first_hearing, token_budget
+from recorder.transcription.coverage import UNSURE_PROBABILITY
+from recorder.transcription.engines import (
+    TranscribeSettings,
+    covered,
+    first_hearing,
+    token_budget,
+)
 from recorder.transcription.models import ctranslate2_dir
 from testkit.heard import MAX_SPEECH_LOST_S, phrases_missing, sample_turns, speech_lost_s
 from testkit.paths import SAMPLE_AUDIO, SAMPLE_DIR
@@ -139,6 +146,35 @@ def test_a_window_cut_inside_a_term_loops_no_further_than_its_budget_and_the_loo
     assert "L5-L5" not in text and "L5-S1-L5" not in text
     turns = [t for t in sample_turns() if LOOPING_WINDOW_S[0] < t.start and t.end < THROUGH_S]
     assert len(turns) == 3 and speech_lost_s(turns, text) < MAX_SPEECH_LOST_S
+
+
+# Live windows of the sample from the fading end of "It varies." (99.08 s) to these ends:
+# here Whisper base with the vocabulary writes each as a few unsure words stretched over the
+# surgeon's whole deflection ("to be continued.", "for this video.", "of the test."); windows
+# to other ends, or from 0.1 s later, are written as said.
+VARIES_END_S = 99.08
+HALLUCINATED_ENDS_S = (105.5, 108.0, 108.5, 110.0, 110.5, 111.5)
+DEFLECTION = "and I'm not going to put a number on it"
+
+
+def test_unsure_words_written_over_a_whole_reply_give_way_to_the_reply_heard_again(
+        base_engine, question_set):
+    audio = load_audio(SAMPLE_AUDIO)
+    settings = live_settings(TranscribeSettings(vocabulary=question_set.vocabulary))
+    said = utils.default_process(DEFLECTION)
+    hallucinated = 0
+    for end_s in HALLUCINATED_ENDS_S:
+        window = audio[round(VARIES_END_S * SAMPLE_RATE):round(end_s * SAMPLE_RATE)]
+        heard = first_hearing(window, base_engine, settings)
+        if said in utils.default_process(" ".join(s.text for s in heard)):
+            continue  # written as said on this machine: nothing for the guard to do
+        hallucinated += 1
+        kept = covered(window, heard, base_engine, settings)
+        assert said in utils.default_process(" ".join(s.text for s in kept)), (end_s, kept)
+        assert not any(w.probability < UNSURE_PROBABILITY and w.end - w.start > 1.0
+                       for s in kept for w in s.words), (end_s, kept)
+    # The failure is there to guard against: at least one window of the six is written so.
+    assert hallucinated >= 1
 
 
 ASKED = 0.2  # a second of sound at this level the scripted engine writes as "w<t>?"

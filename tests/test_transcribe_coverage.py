@@ -7,6 +7,8 @@ made-up timings.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from rapidfuzz import utils
@@ -216,13 +218,15 @@ def test_a_mark_inside_a_segment_cuts_it_so_the_mark_reads_where_it_was_said():
 
 # A live window of the sample visit (a fresh-clone run): after "everyone is different,"
 # Whisper wrote "for the test." with every word stretched, "for" back over the words before
-# it, "test." forward over 3 s of speech, which the retry heard (or did not).
+# it, "test." forward over 3 s of speech, which the retry heard (or did not). Those words had
+# p 0.002-0.09 and are now dropped as unsure (below); stretched words Whisper is sure of
+# are timed so.
 DIFFERENT = [Word(start=0.0, end=0.2, text="Please,", probability=0.4),
              Word(start=0.5, end=0.9, text="everyone", probability=0.9),
              Word(start=0.9, end=1.5, text="different,", probability=0.9)]
-STRETCHED = [Word(start=0.0, end=2.5, text="for", probability=0.3),
-             Word(start=2.5, end=3.8, text="the", probability=0.3),
-             Word(start=3.8, end=6.6, text="test.", probability=0.3)]
+STRETCHED = [Word(start=0.0, end=2.5, text="for", probability=0.7),
+             Word(start=2.5, end=3.8, text="the", probability=0.7),
+             Word(start=3.8, end=6.6, text="test.", probability=0.7)]
 SCHEDULE = [(4.8, 5.0, "you"), (5.1, 5.2, "on"), (5.3, 5.4, "the"), (5.5, 5.9, "schedule"),
             (6.0, 6.5, "today.")]
 
@@ -626,3 +630,46 @@ def test_the_vocabulary_and_its_prompt_go_with_the_first_hearing_never_with_a_re
         "We said L5-S1, physiatrist."
     assert vocabulary_prompt((), settings.prompt) is None  # no vocabulary: no prompt at all
     assert vocabulary_prompt(settings.vocabulary) == "L5-S1, physiatrist"  # the default
+
+
+# Whisper base's first hearing of a live window of the sample visit that starts at the fading
+# end of "varies.": three unsure words stretched over the whole reply.
+CONTINUED = [Word(start=2.0, end=4.3, text="to", probability=0.006),
+             Word(start=4.3, end=5.4, text="be", probability=0.03),
+             Word(start=5.4, end=7.5, text="continued.", probability=0.02)]
+NUMBER = [(2.1, 2.3, "and"), (2.4, 2.6, "I'm"), (2.7, 2.9, "not"), (3.0, 3.3, "going"),
+          (3.4, 3.5, "to"), (3.6, 3.8, "put"), (3.9, 4.0, "a"), (4.1, 4.4, "number"),
+          (4.5, 4.6, "on"), (4.7, 4.9, "it."), (5.3, 5.5, "We"), (5.6, 5.8, "could"),
+          (5.9, 6.0, "get"), (6.1, 6.2, "you"), (6.3, 6.4, "on"), (6.5, 6.6, "the"),
+          (6.7, 7.1, "schedule"), (7.2, 7.5, "today.")]
+
+
+def test_unsure_words_stretched_over_speech_are_dropped_and_the_speech_heard_again():
+    different = _segment(_words(0, 4, text="different"))  # 0-1.5 s
+    result = guarded(_timeline(10), [different, _segment(CONTINUED)], FakeDecoder(10, NUMBER),
+                     speech=lambda _: [(0.0, 1.6), (2.0, 7.6)])
+    assert [s.text for s in result] == [different.text, " ".join(t for _, _, t in NUMBER)]
+    # Over silence they are dropped too, and nothing is marked: no one said anything there.
+    assert guarded(_timeline(10), [different, _segment(CONTINUED)], FakeDecoder(10, []),
+                   speech=lambda _: [(0.0, 1.6)]) == [different]
+
+
+def test_unsure_words_as_long_as_they_are_said_and_sure_words_stretched_stay():
+    # Whisper unsure of short words heard as said ("P nor rash." for "PRP or rash"), or
+    # sure of words it timed too long ("8%." said "eight percent"), wrote what was said.
+    unsure = [Word(start=0.0, end=0.4, text="P", probability=0.001),
+              Word(start=0.5, end=0.9, text="nor", probability=0.045),
+              Word(start=1.0, end=1.4, text="rash.", probability=0.03)]
+    sure = [replace(w, probability=0.8) for w in CONTINUED]
+    # Unsure and a little too long between them (0.3 + 0.1 s): less than MIN_LOST_S.
+    slow = [Word(start=2.0, end=2.9, text="to", probability=0.006),
+            Word(start=2.9, end=3.6, text="be", probability=0.03)]
+    for words in (unsure, sure, slow):
+        first = [_segment(words)]
+        assert guarded(_timeline(10), first, FakeDecoder(10, []), speech=lambda _: []) == first
+    # One unsure word alone, MIN_LOST_S or more too long, goes; the sure ones by it stay.
+    alone = [CONTINUED[0], replace(CONTINUED[1], probability=0.8),
+             replace(CONTINUED[2], probability=0.8)]
+    assert [w.text for s in guarded(_timeline(10), [_segment(alone)], FakeDecoder(10, []),
+                                    speech=lambda _: []) for w in s.words] == [
+        "be", "continued."]
