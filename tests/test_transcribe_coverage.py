@@ -664,7 +664,9 @@ def test_unsure_words_as_long_as_they_are_said_and_sure_words_stretched_stay():
     # Unsure and a little too long between them (0.3 + 0.1 s): less than MIN_LOST_S.
     slow = [Word(start=2.0, end=2.9, text="to", probability=0.006),
             Word(start=2.9, end=3.6, text="be", probability=0.03)]
-    for words in (unsure, sure, slow):
+    # A number is said in words: "55%." lasts as long as "fifty-five percent" takes.
+    number = [Word(start=2.0, end=3.62, text="55%.", probability=0.3)]
+    for words in (unsure, sure, slow, number):
         first = [_segment(words)]
         assert guarded(_timeline(10), first, FakeDecoder(10, []), speech=lambda _: []) == first
     # One unsure word alone, MIN_LOST_S or more too long, goes; the sure ones by it stay.
