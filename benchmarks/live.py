@@ -129,12 +129,13 @@ def real_time_run(engine, settings, question_set, nlp, embedder):
             "audio_s": len(audio) / SAMPLE_RATE, "wall_s": wall}
 
 
-def cpu_clock_run(engine, settings, question_set, nlp, embedder):
+def cpu_clock_run(engine, settings, question_set, nlp, embedder, load: float = 1.0):
     """The real-time run on a clock of this process's CPU time, which other programs on a
-    shared machine barely change: a CPU second spent transcribing and analysing lets a
-    second of the visit arrive (as if the transcriber had one core to itself, the worst
-    case for a 2-core laptop), and a step with nothing to do waits WORKER_IDLE_S, as the
-    worker does. Stepped here, so the windows fall only where the CPU time puts them."""
+    shared machine barely change: a CPU second spent transcribing and analysing lets `load`
+    seconds of the visit arrive (1: as if the transcriber had one core to itself, the worst
+    case for a 2-core laptop; more: a busier or slower machine, so the windows fall
+    elsewhere), and a step with nothing to do waits WORKER_IDLE_S, as the worker does.
+    Stepped here, so the windows fall only where the CPU time puts them."""
     audio = load_audio(SAMPLE / "visit.mp3")
     transcriber = LiveTranscriber(engine, settings)
     seen: dict[str, list[tuple[str, float]]] = {}
@@ -151,7 +152,7 @@ def cpu_clock_run(engine, settings, question_set, nlp, embedder):
         if transcriber.step():
             status = worker.status()
             step_s = _cpu_s() - step_began
-            clock_s += step_s
+            clock_s += step_s * load
             longest_step_s = max(longest_step_s, step_s)
             on_status(status)
         else:
@@ -244,6 +245,9 @@ def main() -> None:
                        help="only the real-time run and stop-to-report (no guard cost)")
     parts.add_argument("--cpu-clock", action="store_true",
                        help="only the live run on a clock of CPU time (cpu_clock_run)")
+    parser.add_argument("--load", type=float, default=1.0, metavar="X",
+                        help="with --cpu-clock: a CPU second lets X seconds of the visit "
+                             "arrive (default 1; 2-3 replays a busy machine)")
     parser.add_argument("--keep-transcript", type=Path, metavar="FILE",
                         help="write the real-time run's live transcript (JSON) to FILE")
     args = parser.parse_args()
@@ -252,7 +256,8 @@ def main() -> None:
     settings = TranscribeSettings(vocabulary=question_set.vocabulary)
     engine = load_engine(live_settings(settings), models_dir())
     if args.cpu_clock:
-        cpu_clock(engine, settings, question_set, nlp, load_embedder(), args.keep_transcript)
+        cpu_clock(engine, settings, question_set, nlp, load_embedder(), args.keep_transcript,
+                  args.load)
         return
     if not args.guard_only:
         real_time_and_stop(engine, settings, question_set, nlp, load_embedder(),
@@ -297,12 +302,13 @@ def _print_words(transcript: Transcript) -> None:
           f"{words.insertions} of {len(_script_words().split())}) |")
 
 
-def cpu_clock(engine, settings, question_set, nlp, embedder, keep: Path | None) -> None:
-    run = cpu_clock_run(engine, settings, question_set, nlp, embedder)
+def cpu_clock(engine, settings, question_set, nlp, embedder, keep: Path | None,
+              load: float) -> None:
+    run = cpu_clock_run(engine, settings, question_set, nlp, embedder, load)
     if keep:
         keep.write_text(run["transcript"].to_json())
-    print("Sample visit replayed on a clock of CPU time (a CPU second, a second of the visit)"
-          ", faster-whisper base int8\n")
+    print(f"Sample visit replayed on a clock of CPU time (a CPU second, {load:g} s of the "
+          f"visit), faster-whisper base int8\n")
     _print_states(run)
     print(f"| CPU time, transcribing and analysing | {run['cpu_s']:.1f} s |")
     print(f"| longest step (one window heard, guarded, analysed), CPU | "

@@ -196,9 +196,9 @@ def _mask(spans: Iterable[Span], length: int) -> np.ndarray:
 
 def _said_s(word: Word) -> float:
     """How long `word` can last as said; timed longer, it was stretched over speech."""
-    plain = utils.default_process(word.text).replace(" ", "")
-    letters = len(plain) + (LETTERS_PER_DIGIT - 1) * sum(c.isdigit() for c in plain) + sum(
-        len(said) * word.text.count(sign) for sign, said in SAID_SIGNS.items())
+    plain = utils.default_process(word.text).replace(" ", "")  # letters and digits
+    letters = sum(LETTERS_PER_DIGIT if c.isdigit() else 1 for c in plain)
+    letters += sum(len(said) * word.text.count(sign) for sign, said in SAID_SIGNS.items())
     return max(SHORTEST_SAID_S, SAID_S_PER_LETTER * letters)
 
 
