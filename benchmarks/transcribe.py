@@ -13,7 +13,9 @@ Recordings (all rendered or read at run time; nothing is downloaded):
   every voice set asked for (espeak-ng, whose voices the project was tuned on, and CMU
   flite, which it was not), joined with pauses into one recording of about 30 minutes.
   Its speed, CPU time and memory are the long-visit figures; each consultation's share of
-  the transcript (by word times) is also scored on its own.
+  the transcript (by word times) is also scored on its own. `--minutes 30` cuts it to the
+  30 minutes issue 12's speed target is set on (at the end of a turn); `--minutes 74`
+  speaks the consultations over again to make it longer (memory at any length).
 
 Scores, with Whisper's English text normalizer on both sides (a dash between two numbers
 read as "to" first: "50-60%" is "50 to 60%"): WER split into
@@ -59,6 +61,7 @@ CORPUS = REPO.parent / "shared" / "corpus" / "cases"
 DEFAULT_CASES = ("a4-01-five-read-upfront-answered-out-of-order", "a1-08-rushed-out-the-door",
                  "a3-07-negative-control-talkative", "a5-07-six-minute-visit")
 VISIT_GAP_S = 3.0  # silence between two consultations of the long visit
+TRIM_PAUSE_S = 0.4  # a visit cut to --minutes ends this long after its last turn (a pause)
 WARM_UP_S = 8  # seconds of speech transcribed before timing: pays word timing's compilation
 SAMPLE_RATE = 16_000
 
@@ -115,28 +118,57 @@ class Part:
 
 # --- Recordings ------------------------------------------------------------------------------
 
-def build_visit(folder: Path, cases: list[str], voice_sets: list[str]) -> tuple[Path, list[Part]]:
-    """The chosen consultations spoken with each voice set, joined into one FLAC."""
+def build_visit(folder: Path, cases: list[str], voice_sets: list[str],
+                minutes: float | None = None) -> tuple[Path, list[Part]]:
+    """The chosen consultations spoken with each voice set, joined into one FLAC. With
+    `minutes`, a visit of that length: cut at the end of the first turn that ends that far
+    in (`trimmed`), the consultations spoken over again in the same order if they are
+    shorter (memory over a long recording)."""
+    import soundfile
+
     from testkit.speech import joined, speak
 
+    order = [(voices, case) for voices in voice_sets for case in cases]
+    rendered: dict[tuple[str, str], object] = {}
     spoken, parts, cursor = [], [], 0.0
-    for voices in voice_sets:
-        for case in cases:
+    while len(parts) < len(order) or (minutes is not None and cursor < minutes * 60):
+        voices, case = order[len(parts) % len(order)]
+        if (voices, case) not in rendered:
             data = json.loads((CORPUS / f"{case}.json").read_text(encoding="utf-8"))
-            one = speak([(t["speaker"], t["text"]) for t in data["turns"]], voices=voices)
-            if spoken:
-                cursor += int(VISIT_GAP_S * SAMPLE_RATE) / SAMPLE_RATE
-            parts.append(Part(case, voices, cursor, cursor + one.duration_s, list(one.turns)))
-            spoken.append(one)
-            cursor += len(one.audio) / SAMPLE_RATE
+            rendered[voices, case] = speak([(t["speaker"], t["text"]) for t in data["turns"]],
+                                           voices=voices)
+        one = rendered[voices, case]
+        if spoken:
+            cursor += int(VISIT_GAP_S * SAMPLE_RATE) / SAMPLE_RATE
+        parts.append(Part(case, voices, cursor, cursor + one.duration_s, list(one.turns)))
+        spoken.append(one)
+        cursor += len(one.audio) / SAMPLE_RATE
     visit = joined(spoken, gap_s=VISIT_GAP_S)
-    path = folder / "visit.flac"
-    visit.write(path)
     parts = [Part(p.name, p.voices, p.start, p.end,
                   [t.__class__(t.speaker, round(t.start + p.start, 3),
                                round(t.end + p.start, 3), t.text) for t in p.turns])
              for p in parts]
+    audio = visit.audio
+    if minutes is not None:
+        audio, parts = trimmed(audio, parts, minutes)
+    path = folder / "visit.flac"
+    soundfile.write(path, audio, SAMPLE_RATE)
     return path, parts
+
+
+def trimmed(audio, parts: list[Part], minutes: float) -> tuple[object, list[Part]]:
+    """The visit `audio` cut in the pause after the first turn that ends `minutes` in (a
+    visit of that length, give or take a sentence), and its parts up to there: a
+    consultation cut short is scored on the turns said before the cut."""
+    turns = [t for p in parts for t in p.turns]
+    ends = [t.end for t in turns if t.end >= minutes * 60] or [turns[-1].end]
+    cut_s = min(ends) + TRIM_PAUSE_S
+    kept = []
+    for p in parts:
+        said = [t for t in p.turns if t.end <= cut_s]
+        if said:
+            kept.append(Part(p.name, p.voices, p.start, min(p.end, cut_s), said))
+    return audio[:int(cut_s * SAMPLE_RATE)], kept
 
 
 # --- Scoring ---------------------------------------------------------------------------------
@@ -335,10 +367,11 @@ def per_consultation_table(details: list[tuple[str, Part, Score]]) -> str:
              f"and < {MAX_LOST_S:.0f} s; * = missed):\n",
              "| consultation | voices | " + " | ".join(configs) + " |",
              "| --- | --- |" + " --- |" * len(configs)]
-    by_part: dict[tuple[str, str], dict[str, Score]] = {}
-    for config, part, one in details:
-        by_part.setdefault((part.name, part.voices), {})[config] = one
-    for (name, voices), scores in by_part.items():
+    by_part: dict[tuple[str, str, float], dict[str, Score]] = {}
+    for config, part, one in details:  # a visit made longer holds a consultation twice
+        by_part.setdefault((part.name, part.voices, part.start), {})[config] = one
+    seen: set[tuple[str, str]] = set()
+    for (name, voices, _start), scores in by_part.items():
         cells = []
         for config in configs:
             one = scores[config]
@@ -346,7 +379,9 @@ def per_consultation_table(details: list[tuple[str, Part, Score]]) -> str:
             cells.append(f"{_pct(one.deletions, one.words)} ({_pct(one.dropped, one.words)} "
                          f"dropped), {one.longest_lost_s:.1f} s" + ("" if meets else " *"))
         short = "-".join(name.split("-")[:2])  # a4-01: the writer and the number
-        lines.append(f"| {short} | {voices} | " + " | ".join(cells) + " |")
+        again = " (again)" if (name, voices) in seen else ""
+        seen.add((name, voices))
+        lines.append(f"| {short}{again} | {voices} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -382,6 +417,10 @@ def main() -> None:
                         help="corpus consultations spoken into the long visit")
     parser.add_argument("--voices", nargs="+", default=["espeak", "flite"],
                         choices=["espeak", "flite"], help="voice sets to speak them with")
+    parser.add_argument("--minutes", type=float, metavar="N",
+                        help="the long visit made N minutes long (cut at the end of a turn, "
+                             "or spoken over again): 30, the length issue 12's speed target "
+                             "is set on; 74, memory on a long recording")
     parser.add_argument("--no-visit", action="store_true",
                         help="the sample visit only, no long visit")
     parser.add_argument("--save", type=Path, metavar="JSON",
@@ -409,7 +448,7 @@ def main() -> None:
         parts: list[Part] = []
         if not args.no_visit:
             print("rendering the long visit...", file=sys.stderr, flush=True)
-            visit, parts = build_visit(Path(tmp), args.cases, args.voices)
+            visit, parts = build_visit(Path(tmp), args.cases, args.voices, args.minutes)
             recordings.append(visit)
         for config in args.configs:
             print(f"{config}...", file=sys.stderr, flush=True)
