@@ -1,12 +1,25 @@
 """The transcription benchmark's scoring: deleted words told apart by kind, and
-substitutions compared on the same words (benchmarks/transcribe.py), and the speech a
-transcript has no words for (testkit/heard.py, shared with the live recording test)."""
+substitutions compared on the same words (benchmarks/transcribe.py), a visit cut to a
+length, and the speech a transcript has no words for (testkit/heard.py, shared with the
+live recording test)."""
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.transcribe import Score, hypothesis_between, score, substitutions_where_heard
+import numpy as np
+
+from benchmarks.transcribe import (
+    SAMPLE_RATE,
+    TRIM_PAUSE_S,
+    Part,
+    Score,
+    hypothesis_between,
+    per_consultation_table,
+    score,
+    substitutions_where_heard,
+    trimmed,
+)
 from testkit.heard import sample_turns, speech_lost_s
 
 
@@ -69,3 +82,26 @@ def test_speech_lost_is_what_has_no_words_written_for_it():
     wrong = script[:-1] + ["Tank ewe, dock tour."]
     assert speech_lost_s(turns, " ".join(wrong).replace("one hundred and twenty", "120")) \
         == 0.0
+
+
+def test_a_visit_cut_to_a_length_ends_after_a_whole_turn_and_scores_what_was_said_before():
+    parts = [Part("a1-01-x", "espeak", 0.0, 100.0, [Turn("one", 0, 50), Turn("two", 51, 100)]),
+             Part("a2-02-y", "espeak", 103.0, 300.0,
+                  [Turn("three", 103, 170), Turn("four", 171, 250), Turn("five", 251, 300)])]
+    audio = np.zeros(310 * SAMPLE_RATE, np.float32)
+    cut, kept = trimmed(audio, parts, minutes=3)  # 180 s falls inside "four"
+    assert len(cut) == int((250 + TRIM_PAUSE_S) * SAMPLE_RATE)  # "four" is said to its end
+    assert [[t.text for t in p.turns] for p in kept] == [["one", "two"], ["three", "four"]]
+    assert kept[1].end == pytest.approx(250 + TRIM_PAUSE_S)
+    cut, kept = trimmed(audio, parts, minutes=60)  # longer than the visit: all of it
+    assert len(kept) == 2 and len(cut) == int((300 + TRIM_PAUSE_S) * SAMPLE_RATE)
+
+
+def test_a_consultation_heard_twice_in_a_long_visit_has_a_row_each_time():
+    # one word of four lost (a 10 s turn: 2.5 s of speech), the second time only
+    first, second = _scored("a b c d", "a b c d"), _scored("a b c d", "a b d")
+    again = [("default", Part("a1-08-rushed", "espeak", start, start + 60, []), one)
+             for start, one in ((0.0, first), (500.0, second))]
+    rows = [line for line in per_consultation_table(again).splitlines() if "a1-08" in line]
+    assert rows == ["| a1-08 | espeak | 0.0% (0.0% dropped), 0.0 s |",
+                    "| a1-08 (again) | espeak | 25.0% (25.0% dropped), 2.5 s * |"]
