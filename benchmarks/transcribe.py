@@ -21,8 +21,10 @@ Scores, with Whisper's English text normalizer on both sides (a dash between two
 read as "to" first: "50-60%" is "50 to 60%"): WER split into
 substitutions, deletions and insertions (jiwer's alignment), the longest run of reference
 speech lost (consecutive deleted reference words, in seconds of their speech; a word's
-time is spread evenly over its turn), and domain-term recall (the question set's
-vocabulary, each term counted up to as often as it was said).
+time is spread evenly over its turn), domain-term recall (the question set's
+vocabulary, each term counted up to as often as it was said), and domain terms written
+where none was said ("34/40 (+1 not said)": the hotwords' cost, a term in the report that
+nobody said).
 
 Every option runs in its own child process, so its peak RSS is its own. The machine may be
 shared: every row gives wall time, the child's CPU time (user + sys) and the 1-minute load
@@ -190,6 +192,7 @@ class Score:
     repeats: int = 0
     # One letter per reference word: C right, S written wrong, D deleted (pooled: in order).
     ops: str = ""
+    terms_unsaid: int = 0  # domain terms written where none was said (`term_counts`)
 
     def rate(self, count: int) -> float:
         return count / max(1, self.words)
@@ -207,7 +210,7 @@ class Score:
                    max(s.longest_lost_s for s in scores),
                    *(total(f) for f in ("terms_heard", "terms_said", "unclear", "dropped",
                                         "repeats")),
-                   "".join(s.ops for s in scores))
+                   "".join(s.ops for s in scores), total("terms_unsaid"))
 
 
 def deletion_kinds(words: list[str], chunks) -> tuple[int, int]:
@@ -245,11 +248,12 @@ def score(turns, hypothesis: str, unclear: int, vocabulary, normalize) -> Score:
     out = jiwer.process_words(" ".join(words), normalize(hypothesis) or "-")
     chunks = out.alignments[0]
     longest = longest_lost_s(seconds, chunks)
-    heard, said = term_recall(" ".join(t.text for t in turns), hypothesis, vocabulary)
+    heard, said, unsaid = term_counts(" ".join(t.text for t in turns), hypothesis, vocabulary)
     ops = "".join(OPS[c.type] * (c.ref_end_idx - c.ref_start_idx) for c in chunks
                   if c.type in OPS)
     return Score(len(words), out.substitutions, out.deletions, out.insertions,
-                 round(longest, 1), heard, said, unclear, *deletion_kinds(words, chunks), ops)
+                 round(longest, 1), heard, said, unclear, *deletion_kinds(words, chunks), ops,
+                 unsaid)
 
 
 def substitutions_where_heard(scores: Score, baseline: Score) -> float:
@@ -264,11 +268,19 @@ def _term_form(text: str) -> str:
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split()) + " "
 
 
-def term_recall(reference: str, hypothesis: str, vocabulary) -> tuple[int, int]:
-    """(terms recognised, terms said): each term counted up to as often as it was said."""
-    said = {t: _term_form(reference).count(_term_form(t)) for t in vocabulary}
-    heard = {t: _term_form(hypothesis).count(_term_form(t)) for t in vocabulary}
-    return sum(min(said[t], heard[t]) for t in vocabulary), sum(said.values())
+def term_counts(reference: str, hypothesis: str, vocabulary) -> tuple[int, int, int]:
+    """(terms recognised, terms said, terms written where none was said).
+
+    Recognised: each term counted up to as often as it was said. Not said: written more
+    often than the term or its plural was said ("fusion" for "fusions" is a word heard
+    wrong, not a term made up): the vocabulary written over other words, as hotwords make
+    Whisper do ("annular tear" for "and on 0 to 10")."""
+    ref, hyp = _term_form(reference), _term_form(hypothesis)
+    said = {t: ref.count(_term_form(t)) for t in vocabulary}
+    heard = {t: hyp.count(_term_form(t)) for t in vocabulary}
+    plural = {t: ref.count(_term_form(t)[:-1] + "s ") for t in vocabulary}
+    return (sum(min(said[t], heard[t]) for t in vocabulary), sum(said.values()),
+            sum(max(0, heard[t] - said[t] - plural[t]) for t in vocabulary))
 
 
 def hypothesis_between(result: dict, start: float, end: float) -> tuple[str, int]:
@@ -354,7 +366,8 @@ def score_row(config: str, recording: str, s: Score, extra: list[str]) -> str:
              _pct(s.deletions, s.words), _pct(s.dropped, s.words), _pct(s.repeats, s.words),
              _pct(s.insertions, s.words),
              _pct(s.substitutions + s.deletions + s.insertions, s.words),
-             f"{s.longest_lost_s:.1f} s", f"{s.terms_heard}/{s.terms_said}", str(s.unclear),
+             f"{s.longest_lost_s:.1f} s", f"{s.terms_heard}/{s.terms_said}"
+             + (f" (+{s.terms_unsaid} not said)" if s.terms_unsaid else ""), str(s.unclear),
              *extra]
     return "| " + " | ".join(cells) + " |"
 

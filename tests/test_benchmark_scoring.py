@@ -18,6 +18,7 @@ from benchmarks.transcribe import (
     per_consultation_table,
     score,
     substitutions_where_heard,
+    term_counts,
     trimmed,
 )
 from testkit.heard import sample_turns, speech_lost_s
@@ -60,6 +61,18 @@ def test_substitutions_are_compared_on_the_words_the_baseline_wrote():
     assert substitutions_where_heard(recovered, baseline) == 0.0
     worse = _scored(said, "the surgeon said a tear at L five")
     assert substitutions_where_heard(worse, baseline) == pytest.approx(1 / 8)
+
+
+def test_a_domain_term_written_where_none_was_said_is_counted_apart_from_recall():
+    vocabulary = ("annular tear", "fusion", "L5-S1")
+    said = "How many fusions a year? And on 0-10, maybe five. The tear is at L5-S1."
+    # The hotword written over other words is counted; "fusion" for "fusions" is not.
+    heard = "How many fusion a year? annular tear, maybe five. The tear is at L5-S1."
+    assert term_counts(said, heard, vocabulary) == (1, 1, 1)
+    assert term_counts(said, said, vocabulary) == (1, 1, 0)
+    scored = score([Turn(said)], heard, 0, vocabulary, str.lower)
+    assert (scored.terms_heard, scored.terms_said, scored.terms_unsaid) == (1, 1, 1)
+    assert Score.pooled([scored, scored]).terms_unsaid == 2
 
 
 def test_a_consultations_share_of_a_saved_run_is_the_words_timed_inside_it():
