@@ -43,8 +43,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -126,8 +128,6 @@ def build_visit(folder: Path, cases: list[str], voice_sets: list[str],
     `minutes`, a visit of that length: cut at the end of the first turn that ends that far
     in (`trimmed`), the consultations spoken over again in the same order if they are
     shorter (memory over a long recording)."""
-    import soundfile
-
     from testkit.speech import joined, speak
 
     order = [(voices, case) for voices in voice_sets for case in cases]
@@ -150,15 +150,16 @@ def build_visit(folder: Path, cases: list[str], voice_sets: list[str],
                   [t.__class__(t.speaker, round(t.start + p.start, 3),
                                round(t.end + p.start, 3), t.text) for t in p.turns])
              for p in parts]
-    audio = visit.audio
     if minutes is not None:
-        audio, parts = trimmed(audio, parts, minutes)
+        audio, parts = trimmed(visit.audio, parts, minutes)
+        visit = replace(visit, audio=audio)
     path = folder / "visit.flac"
-    soundfile.write(path, audio, SAMPLE_RATE)
+    visit.write(path)
     return path, parts
 
 
-def trimmed(audio, parts: list[Part], minutes: float) -> tuple[object, list[Part]]:
+def trimmed(audio: np.ndarray, parts: list[Part], minutes: float,
+            ) -> tuple[np.ndarray, list[Part]]:
     """The visit `audio` cut in the pause after the first turn that ends `minutes` in (a
     visit of that length, give or take a sentence), and its parts up to there: a
     consultation cut short is scored on the turns said before the cut."""
@@ -319,8 +320,6 @@ def _cpu_s() -> float:
 
 
 def worker(config: str, recordings: list[Path]) -> dict:
-    from dataclasses import replace
-
     from extract.errors import VisitError
     from extract.questionset import load_question_set
     from recorder.storage.audiofile import load_audio

@@ -5,9 +5,8 @@ live recording test)."""
 
 from __future__ import annotations
 
-import pytest
-
 import numpy as np
+import pytest
 
 from benchmarks.transcribe import (
     SAMPLE_RATE,
